@@ -1,0 +1,174 @@
+"""Turn a loaded Document into one frozen Request (what ``!debug`` prints)."""
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from . import fimtemplate, wire
+from .errors import BuildError
+from .interpolate import interpolate
+from .load import CREDENTIAL_HEADERS, UNBOUND, Header
+from .resolve import resolve_api, resolve_body, resolve_headers
+
+DEFAULT_BODY = {"max_tokens": 2000}
+DEFAULT_HEADERS = (("content-type", "application/json"),)
+ENDPOINTS = {"chat": "chat/completions", "completion": "completions", "infill": "infill", "fim": "completions"}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request and how to present its reply."""
+
+    url: str
+    headers: tuple  # ((name, value), ...) as sent
+    body: str  # JSON text
+    mode: str  # chat, completion, infill or fim
+    wire: str  # name of the decoder module for the reply
+    shown_headers: tuple = ()  # ((name, value-with-secrets-redacted), ...)
+    secrets: tuple = ()
+    notes: tuple = ()  # told to the user with the reply
+    header_line: bool = True  # write "!assistant" before the reply
+    prepend: str = ""
+    stats: bool = False
+    gpt_oss: bool = False
+    debug: bool = False
+    problems: tuple = field(default=(), compare=False)  # errors that only a real send reports
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    def render(self):
+        """The request as ``!debug`` writes it, secrets redacted."""
+        lines = [f"POST {self.url} HTTP/1.1"]
+        lines += [f"{name}: {value}" for name, value in self.shown_headers]
+        return "\n".join(lines) + "\n\n" + self.body + "\n"
+
+
+def build(doc):
+    """Build the Request for a loaded Document."""
+    messages = doc.finish()
+    mode = "fim" if doc.mode == "infill" and doc.fim_template is not None else doc.mode
+    body = resolve_body(DEFAULT_BODY, doc.settings)
+    url, strict = _url(doc, body)
+    if not strict:
+        url += ENDPOINTS[mode]
+    _fill_body(body, mode, messages, doc)
+    body["stream"] = True
+    headers, shown, secrets, notes, problems = _headers(doc, url)
+    continuing = mode == "chat" and bool(messages) and messages[-1].role == "assistant"
+    return Request(
+        url=url,
+        headers=headers,
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+        mode=mode,
+        wire=wire.for_request(mode, url),
+        shown_headers=shown,
+        secrets=secrets,
+        notes=tuple(doc.notes) + notes,
+        header_line=mode == "chat" and not continuing,
+        prepend=doc.prepend,
+        stats=doc.stats,
+        gpt_oss=doc.gpt_oss,
+        debug=doc.debug,
+        problems=problems,
+    )
+
+
+def _url(doc, body):
+    api = resolve_api(doc.apis)
+    if api is None:
+        raise BuildError("no API URL: neither the buffer nor a profile has an !api line", hint="add `!api http://localhost:8080/` or `!profile llama.cpp`")
+    try:
+        api = interpolate(api, body)
+    except BuildError as err:
+        err.message = f"interpolating the !api URL {api}: {err.message}"
+        raise
+    if len(api) > 2 and api.startswith('"') and api.endswith('"'):
+        return api[1:-1], True
+    return (api if api.endswith("/") else api + "/"), False
+
+
+def _fill_body(body, mode, messages, doc):
+    if mode == "chat":
+        if not messages and not doc.debug:
+            raise BuildError("nothing to send: the buffer has no message", hint="write a question after a `!user` line")
+        body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
+        return
+    if doc.roles_used:
+        word, where = doc.roles_used[0]
+        raise BuildError(f"{word} cannot be used in {'!completion' if mode == 'completion' else '!infill'} mode", where=where, hint="remove the role lines, or drop the mode directive to chat")
+    texts = {m.role: m.content for m in messages}
+    if mode == "completion":
+        if not messages and not doc.debug:
+            raise BuildError("nothing to complete: the buffer has no text", hint="write the text to be continued after !completion")
+        body["prompt"] = messages[0].content if messages else ""
+        return
+    prefix = texts["system"] + "\n" if "system" in texts else ""
+    suffix = "\n" + texts["infill"] if "infill" in texts else ""
+    if mode == "infill":
+        body["prompt"] = ""
+        body["input_prefix"] = prefix
+        body["input_suffix"] = suffix
+    else:
+        try:
+            body["prompt"] = fimtemplate.render(doc.fim_template, prefix, suffix)
+        except BuildError as err:
+            err.message = f"!infill template: {err.message}"
+            raise
+
+
+def origin(url):
+    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url.strip('"'))
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or ""), port
+
+
+def _headers(doc, url):
+    defaults = [(name, Header(name, value, "default", "default")) for name, value in DEFAULT_HEADERS]
+    final = resolve_headers(defaults + [(h.name, h if h.value is not None else None) for h in doc.headers])
+    headers, shown, secrets, notes, problems = [], [], [], [], []
+    for name, header in final.items():
+        withheld = _withheld_reason(header, url, doc)
+        if withheld:
+            notes.append(withheld)
+            continue
+        if header.expansion and header.expansion.missing:
+            missing = ", ".join("$" + n for n in header.expansion.missing)
+            problems.append(BuildError(f"!>{name} needs {missing}, which is not set", where=header.where, hint=f"export {header.expansion.missing[0]}=… before starting the editor, or remove the header with `!>{name}`"))
+        if header.expansion:
+            secrets.extend(header.expansion.secrets)
+            display = header.expansion.redacted()
+        elif name in CREDENTIAL_HEADERS:
+            secrets.append(header.value)
+            display = _redact_literal(header.value)
+        else:
+            display = header.value
+        headers.append((name, header.value))
+        shown.append((name, display))
+    return tuple(headers), tuple(shown), tuple(s for s in secrets if s), tuple(notes), tuple(problems)
+
+
+def _withheld_reason(header, url, doc):
+    if header.binding == UNBOUND:
+        return None
+    label = f"!>{header.name} from {header.where}"
+    if header.binding is None:
+        return f"{label} was withheld: its profile sets no !api, so the credential is bound to no server; add !api to the profile"
+    try:
+        bound = interpolate(header.binding, resolve_body(DEFAULT_BODY, doc.settings))
+    except BuildError:
+        bound = header.binding
+    if origin(bound) == origin(url):
+        return None
+    scheme, host, port = origin(bound)
+    return (
+        f"{label} was withheld: it belongs to {scheme}://{host}:{port} and this request goes to "
+        f"{'%s://%s:%s' % origin(url)}; use a profile whose !api names this server"
+    )
+
+
+def _redact_literal(value):
+    scheme, space, rest = value.partition(" ")
+    return f"{scheme} [redacted]" if space and rest else "[redacted]"

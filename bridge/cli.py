@@ -1,0 +1,181 @@
+"""The command line: read a buffer, send one request, stream the reply.
+
+Only ``main`` prints errors. Everything it needs from the outside world
+(arguments, streams, environment, transport) can be passed in.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from . import __version__
+from .errors import BridgeError
+from .output import Closed, Output
+
+DESCRIPTION = """\
+Read a buffer on standard input, send it to a language model as one request
+(lines starting with ! configure it), and stream the reply to standard output.
+See the README or `:help bufbridge` for the buffer language."""
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="bufbridge", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", nargs="?", help="read the buffer from FILE instead of standard input")
+    p.add_argument("-p", "--profile", metavar="NAME", help="default profile when the buffer names none (a name or a path; overrides $BUFBRIDGE_PROFILE)")
+    p.add_argument("--allow-env", action="store_true", help="expand $VAR in the buffer's own !> headers (off by default: only profiles may read the environment)")
+    p.add_argument("--debug", action="store_true", help="dry run: print the request instead of sending it (like !debug)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log the request and response status to standard error (secrets redacted)")
+    p.add_argument("--list-profiles", action="store_true", help="list the profiles and FIM templates a buffer can name, and where each comes from")
+    p.add_argument("--version", action="version", version=f"bufbridge {__version__}")
+    return p
+
+
+def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport=None):
+    """Run the filter; return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    env = os.environ if env is None else env
+    stdout = stdout if stdout is not None else sys.stdout.buffer
+    stderr = stderr if stderr is not None else sys.stderr
+    if argv[:1] == ["serve"]:
+        from .serve import main as serve_main
+
+        return serve_main(argv[1:], env=env, stdout=stdout, stderr=stderr)
+    args = parser().parse_args(argv)
+    if args.list_profiles:
+        return list_profiles(env, stdout)
+    out = Output(stdout)
+    secrets = ()
+    try:
+        text = read_input(args.file, stdin)
+        request = plan(text, env, args)
+        secrets = request.secrets
+        return run(request, out, stderr, args, transport)
+    except Closed:
+        return 1  # the editor stopped reading: nothing to say, nowhere to say it
+    except KeyboardInterrupt:
+        return 130
+    except BridgeError as err:
+        return report(out, redact(str(err), secrets))
+    except Exception as err:  # a bug: still no traceback unless asked for
+        if env.get("BUFBRIDGE_DEBUG"):
+            raise
+        return report(out, redact(f"internal error: {type(err).__name__}: {err}; rerun with BUFBRIDGE_DEBUG=1 to see the traceback, and please report it", secrets))
+
+
+def report(out, line):
+    """Write the ``!error`` block; exit status 1."""
+    try:
+        out.write(f"\n\n!error\n\n{line}\n")
+    except Closed:
+        pass
+    return 1
+
+
+def redact(text, secrets):
+    """``text`` with every secret value replaced (security rule 3)."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def read_input(path, stdin):
+    if path:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as err:
+            raise BridgeError(f"cannot read {path}: {err.strerror}") from None
+    else:
+        data = (stdin if stdin is not None else sys.stdin.buffer).read()
+    if isinstance(data, str):
+        return data
+    return data.decode("utf-8", errors="replace")
+
+
+def load_config(env):
+    """The user's ``config.toml`` (only ``allow_env`` is read today), or {}."""
+    from .profiles import config_dir
+
+    path = config_dir(env) / "config.toml"
+    if not path.is_file():
+        return {}
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise BridgeError(f"{path}: {err}", hint="fix or remove the configuration file") from None
+
+
+def plan(text, env, args):
+    """Load and build: the Request for ``text``."""
+    from .build import build
+    from .load import Loader
+
+    allow_env = args.allow_env or bool(load_config(env).get("allow_env"))
+    doc = Loader(env, allow_env=allow_env).load_buffer(text, default_profile=args.profile)
+    if args.debug:
+        doc.debug = True
+    return build(doc)
+
+
+def run(request, out, stderr, args, transport):
+    """Send the request (or print it, for a dry run) and stream the reply."""
+    if request.debug:
+        out.write("\n\n" + redact(request.render(), request.secrets))
+        write_notes(request, out, stderr)
+        return 0
+    for problem in request.problems:
+        raise problem
+    from .send import RequestsTransport, open_reply
+    from .stream import Stats, format_stats, stream
+
+    if args.verbose:
+        print(redact(request.render(), request.secrets), file=stderr)
+    transport = transport or RequestsTransport()
+    stats = Stats(started=time.monotonic())
+    response = open_reply(transport, request)
+    stats.responded = time.monotonic()
+    if args.verbose:
+        print(f"HTTP {response.status} {response.headers.get('content-type', '')}", file=stderr)
+    try:
+        if request.header_line:
+            out.write("\n\n!assistant\n\n")
+        if request.header_line or request.mode != "chat":
+            out.write(request.prepend)
+        stream(request, response.chunks(), out, stats)
+    finally:
+        response.close()  # closing the connection is what stops generation on the server
+    write_notes(request, out, stderr)
+    if request.stats:
+        out.write(f"\n\n!note {format_stats(stats)}\n" if request.mode in ("chat", "completion") else "")
+        if request.mode not in ("chat", "completion"):
+            print(f"bufbridge: {format_stats(stats)}", file=stderr)
+    return 0
+
+
+def write_notes(request, out, stderr):
+    """Notes go into the reply as ``!note`` lines, except in infill modes, where text is code."""
+    for note in request.notes:
+        if request.mode in ("chat", "completion") or request.debug:
+            out.write(f"\n\n!note {note}\n")
+        else:
+            print(f"bufbridge: {note}", file=stderr)
+
+
+def list_profiles(env, stdout):
+    from .profiles import available
+
+    out = Output(stdout)
+    rows = [(found.name, found.origin, str(found.path)) for found in available(env)]
+    width = max((len(name) for name, _, _ in rows), default=0)
+    for name, origin, path in rows:
+        out.write(f"{name.ljust(width)}  {origin:<8}  {path}\n")
+    return 0
+
+
+def entry():
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,293 @@
+"""Give the buffer language its meaning: read lines into a Document.
+
+The buffer and every profile go through ``Loader.load_text``; only the
+``Source`` differs (its name for error locations, whether it is the buffer,
+whether ``$VAR`` may be expanded in it). Profiles are loaded where their
+``!profile`` line stands, so their text lines join the message being written
+there, exactly as in Illume. What wins when sources disagree is decided
+later, by ``resolve.py``, from the settings recorded here in load order.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from . import embed, envvars, fimtemplate, profiles
+from .errors import BridgeError, DirectiveError, ProfileError
+from .parse import classify, key_of, scan
+from .resolve import DELETE, Setting
+
+MAX_DEPTH = 16
+DEFAULT_PROFILE = "llama.cpp"
+UNBOUND = "unbound"  # a header that may go to any origin
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where lines come from: the buffer (depth 0) or a profile."""
+
+    name: str
+    depth: int = 0
+    trusted: bool = False
+
+    @property
+    def is_buffer(self):
+        return self.depth == 0
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+
+
+@dataclass
+class Header:
+    """One ``!>NAME VALUE`` line as read; ``value`` None deletes the header."""
+
+    name: str
+    value: str | None
+    where: str
+    source: str
+    expansion: envvars.Expansion | None = None
+    binding: str | None = UNBOUND  # raw !api string the header is bound to, or None: bound to nothing
+    pending: bool = False  # binding decided when its profile finishes loading
+
+
+@dataclass
+class Document:
+    """Everything the directives said, in load order, before precedence is applied."""
+
+    messages: list = field(default_factory=list)
+    role: str = ""
+    content: list = field(default_factory=list)
+    roles_used: list = field(default_factory=list)  # (role, where) of !user/!assistant lines
+    mode: str = "chat"
+    infill_at: str | None = None
+    fim_template: str | None = None
+    fim_name: str | None = None
+    settings: list = field(default_factory=list)
+    apis: list = field(default_factory=list)  # (url, from_buffer)
+    headers: list = field(default_factory=list)
+    prepend: str = ""
+    exclude: str | None = None
+    excluding: bool = False
+    debug: bool = False
+    stats: bool = False
+    gpt_oss: bool = False
+    notes: list = field(default_factory=list)
+    profile_loaded: bool = False
+    profile_api: str | None = None  # the first !api a profile set: what profile headers bind to
+    loading: list = field(default_factory=list)  # profile files being loaded, for loop detection
+
+    def flush(self, role):
+        """End the message being written and start one of ``role``."""
+        text = "".join(line + "\n" for line in self.content).strip("\r\n")
+        if text:
+            self.messages.append(Message(self.role or "system", text))
+        self.role = role
+        self.content = []
+
+    def finish(self):
+        """The final list of messages (the message being written included)."""
+        self.flush("")
+        return list(self.messages)
+
+
+def default_profile_name(env, option=None):
+    """The profile loaded when the buffer names none, and where that choice came from."""
+    for value, origin in (
+        (option, "--profile"),
+        (env.get("BUFBRIDGE_PROFILE"), "$BUFBRIDGE_PROFILE"),
+        (env.get("ILLUME_PROFILE"), "$ILLUME_PROFILE"),
+    ):
+        if value:
+            return value, origin
+    return DEFAULT_PROFILE, "the built-in default"
+
+
+class Loader:
+    """Reads buffer and profile text into a Document."""
+
+    def __init__(self, env, *, allow_env=False):
+        self.env = env
+        self.allow_env = allow_env
+
+    def load_buffer(self, text, *, default_profile=None):
+        """Load the buffer, then the default profile if no ``!profile`` line loaded one."""
+        doc = Document()
+        self.load_text(doc, text, Source("<stdin>", 0, self.allow_env))
+        if not doc.profile_loaded:
+            name, origin = default_profile_name(self.env, default_profile)
+            try:
+                self.load_profile(doc, name, Source("<stdin>", 0), path_trusted=True)
+            except ProfileError as err:
+                err.where = err.where or f"default profile {name!r} (from {origin})"
+                raise
+        return doc
+
+    def load_text(self, doc, text, source):
+        for lineno, raw in scan(text):
+            if self._excluded(doc, raw):
+                continue
+            line = classify(lineno, raw)
+            where = f"{source.name}:{lineno}"
+            if line.word is None:
+                doc.content.append(line.text)
+            elif line.word == "!end":
+                break
+            else:
+                try:
+                    self._directive(doc, line, source, where)
+                except BridgeError as err:
+                    if err.where is None:
+                        err.where = where
+                    raise
+
+    @staticmethod
+    def _excluded(doc, raw):
+        if not doc.exclude:
+            return False
+        if doc.excluding:
+            doc.excluding = raw != f"</{doc.exclude}>"
+            return True
+        if raw == f"<{doc.exclude}>":
+            doc.excluding = True
+            return True
+        return False
+
+    def _directive(self, doc, line, source, where):
+        word, args = line.word, line.args
+        if word == "!profile":
+            name = args.strip()
+            if not name:
+                raise DirectiveError("!profile needs a name", hint="see `bufbridge --list-profiles`")
+            self.load_profile(doc, name, source)
+        elif word in ("!user", "!assistant"):
+            doc.roles_used.append((word, where))
+            doc.flush(word[1:])
+        elif word == "!api":
+            url = args.strip()
+            if not url:
+                raise DirectiveError("!api needs a URL", hint="e.g. !api http://localhost:8080/v1")
+            doc.apis.append((url, source.is_buffer))
+            if not source.is_buffer and doc.profile_api is None:
+                doc.profile_api = url
+        elif word == "!:":
+            doc.settings.append(Setting(key_of(line), _json_value(args.strip()), where, source.is_buffer))
+        elif word == "!>":
+            doc.headers.append(self._header(doc, key_of(line), args.strip(), source, where))
+        elif word == "!infill":
+            self._infill(doc, args, where)
+        else:
+            self._simple(doc, word, args, source)
+
+    def _simple(self, doc, word, args, source):
+        if word == "!completion":
+            doc.mode = "completion"
+        elif word in ("!debug", "!stats", "!gpt-oss"):
+            setattr(doc, word[1:].replace("-", "_"), True)
+        elif word == "!prepend":
+            doc.prepend = _prepend_value(args)
+        elif word == "!exclude":
+            doc.exclude = args.strip() or None
+        elif word == "!begin":
+            doc.messages, doc.role, doc.content, doc.roles_used = [], "", [], []
+        elif word == "!context":
+            doc.content.extend(_as_lines(embed.context(args)))
+        elif word in ("!reddit", "!reddit!"):
+            doc.content.extend(_as_lines(embed.reddit(args, word == "!reddit")))
+        elif word == "!github":
+            doc.content.extend(_as_lines(embed.github(args)))
+        # !note: a comment, nothing to do
+
+    def _infill(self, doc, args, where):
+        if args:
+            doc.fim_template = args
+            doc.fim_name = None
+            return
+        if doc.infill_at is not None:
+            raise DirectiveError(f"a second !infill marker (the first is at {doc.infill_at})", hint="keep one !infill line where the text is to be filled in")
+        doc.infill_at = where
+        doc.mode = "infill"
+        doc.flush("infill")
+
+    def _header(self, doc, name, value, source, where):
+        if not value:
+            return Header(name.lower(), None, where, source.name)
+        names = envvars.references(value)
+        if names and not source.trusted:
+            doc.notes.append(
+                f"{where}: {', '.join('$' + n for n in names)} in !>{name} was sent literally: "
+                "the buffer may not read the environment; run with --allow-env (or set allow_env in the config file) to expand it"
+            )
+            return Header(name.lower(), value, where, source.name)
+        expansion = envvars.expand(value, self.env) if names else None
+        credential = name.lower() in CREDENTIAL_HEADERS
+        header = Header(name.lower(), expansion.value if expansion else value, where, source.name, expansion)
+        if not source.is_buffer and (names or credential):
+            header.pending = True
+        return header
+
+    def load_profile(self, doc, name, parent, *, path_trusted=False):
+        """Load profile ``name`` at the current position of ``doc``."""
+        found = profiles.find(name, self.env, path_trusted=path_trusted or parent.trusted)
+        if parent.depth + 1 > MAX_DEPTH or str(found.path) in doc.loading:
+            chain = " -> ".join(doc.loading + [str(found.path)])
+            raise ProfileError(f"profiles load each other in a loop: {chain}", hint="remove one of the !profile lines")
+        doc.profile_loaded = True
+        source = Source(found.name, parent.depth + 1, found.trusted)
+        doc.loading.append(str(found.path))
+        try:
+            if found.kind == "fim":
+                self._load_template(doc, found, source)
+            else:
+                text = embed.read_text(found.path, "!profile")
+                self.load_text(doc, text, source)
+        finally:
+            doc.loading.pop()
+        for header in doc.headers:
+            if header.pending and header.source == source.name:
+                header.binding, header.pending = doc.profile_api, False
+
+    @staticmethod
+    def _load_template(doc, found, source):
+        template = fimtemplate.load(found.path, found.name)
+        doc.fim_template, doc.fim_name = template.template, found.name
+        if template.stop:
+            doc.settings.append(Setting("stop", list(template.stop), f"{found.path}", False))
+
+
+CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization"})
+
+
+def _reject_constant(name):
+    raise ValueError(name)
+
+
+def _json_value(text):
+    """``!:KEY VALUE``: VALUE as JSON, else as a string; empty deletes the key."""
+    if not text:
+        return DELETE
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except ValueError:
+        return text
+
+
+def _prepend_value(args):
+    if len(args) > 1 and args.startswith('"'):
+        try:
+            value = json.loads(args)
+        except json.JSONDecodeError as err:
+            raise DirectiveError(f"!prepend: {args} is not a JSON string ({err.msg})", hint='write it as "text\\n" or without quotes') from None
+        if not isinstance(value, str):
+            raise DirectiveError("!prepend: the quoted value is not a single JSON string")
+        return value
+    return args
+
+
+def _as_lines(text):
+    """Text pulled in by a directive, as buffer lines (the last newline ends a line)."""
+    if text.endswith("\n"):
+        text = text[:-1]
+    return text.split("\n")

@@ -1,0 +1,98 @@
+"""Decode a reply stream and write it: text as it arrives, reasoning in ``<think>`` tags."""
+
+import time
+from dataclasses import dataclass, field
+
+from . import harmony, sse, wire
+from .errors import StreamError
+
+
+@dataclass
+class Stats:
+    """What ``!stats`` reports: our own clock, and the server's figures when it sends them."""
+
+    started: float
+    responded: float = 0.0
+    first_piece: float | None = None
+    finished: float = 0.0
+    pieces: int = 0
+    usage: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    finish_reason: str | None = None
+
+
+def stream(request, chunks, out, stats, *, clock=time.monotonic):
+    """Write the reply carried by ``chunks`` (bytes) to ``out``; fill ``stats``."""
+    decode = wire.module(request.wire).decode
+    gpt_oss = harmony.filter() if request.gpt_oss else None
+    thinking = False
+    done = False
+
+    def emit(text):
+        out.write(gpt_oss.feed(text) if gpt_oss else text)
+
+    for event in sse.events(chunks):
+        data = event.data
+        if data == sse.DONE:
+            done = True
+            break
+        message = wire.error_message(data) if data is not None else None
+        if message or event.kind == "error":
+            raise StreamError(f"the server reported an error during the reply: {message or event.raw}")
+        if not isinstance(data, dict):
+            continue
+        for piece in decode(data, event.kind):
+            if isinstance(piece, (wire.Text, wire.Reasoning)):
+                stats.pieces += 1
+                if stats.first_piece is None:
+                    stats.first_piece = clock()
+            if isinstance(piece, wire.Text):
+                if thinking:
+                    out.write("\n</think>\n\n")
+                    thinking = False
+                emit(piece.text)
+            elif isinstance(piece, wire.Reasoning):
+                if not thinking:
+                    out.write("<think>\n")
+                    thinking = True
+                out.write(piece.text)
+            elif isinstance(piece, wire.Done):
+                done = True
+                stats.finish_reason = piece.reason
+            elif isinstance(piece, wire.Meta):
+                stats.usage.update(piece.usage or {})
+                stats.timings.update(piece.timings or {})
+            elif isinstance(piece, wire.Fail):
+                raise StreamError(piece.message)
+    if gpt_oss:
+        out.write(gpt_oss.flush())
+    if thinking:
+        out.write("\n</think>\n\n")
+    stats.finished = clock()
+    if not done:
+        raise StreamError(
+            f"the reply from {request.url} ended before it was complete (the connection closed without an end-of-stream marker)",
+            hint="the server may have crashed or been stopped; the text so far is kept — run again to continue it",
+        )
+
+
+def format_stats(stats):
+    """The ``!note`` line of ``!stats``."""
+    elapsed = max(stats.finished - stats.responded, 1e-9)
+    ttfb = (stats.responded - stats.started) * 1000
+    parts = [f"{stats.pieces / elapsed:.3g} tok/s, {stats.pieces} toks, {ttfb:.0f} ms to first byte"]
+    if stats.first_piece is not None:
+        parts[0] += f", {(stats.first_piece - stats.started) * 1000:.0f} ms to first token"
+    t = stats.timings
+    if "prompt_n" in t and "predicted_n" in t:
+        parts.append(
+            "server: prompt {} tok in {:.0f} ms ({:.4g} tok/s){}, generated {} tok in {:.0f} ms ({:.4g} tok/s)".format(
+                t["prompt_n"], t.get("prompt_ms", 0), t.get("prompt_per_second", 0),
+                f", {t['cache_n']} cached" if t.get("cache_n") else "",
+                t["predicted_n"], t.get("predicted_ms", 0), t.get("predicted_per_second", 0),
+            )
+        )
+    u = stats.usage
+    if "prompt_tokens" in u or "input_tokens" in u:
+        parts.append(f"usage: {u.get('prompt_tokens', u.get('input_tokens'))} prompt + {u.get('completion_tokens', u.get('output_tokens'))} completion tokens")
+    return "; ".join(parts)
