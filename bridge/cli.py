@@ -41,6 +41,10 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         from .serve import main as serve_main
 
         return serve_main(argv[1:], env=env, stdout=stdout, stderr=stderr)
+    if argv[:1] == ["nvim"]:  # started by the Neovim plugin as an RPC job
+        from .nvim_host import main as nvim_main
+
+        return nvim_main(argv[1:], env=env)
     args = parser().parse_args(argv)
     if args.list_profiles:
         return list_profiles(env, stdout)
