@@ -79,13 +79,13 @@ def _url(doc, body):
     api = resolve_api(doc.apis)
     if api is None:
         raise BuildError("no API URL: neither the buffer nor a profile has an !api line", hint="add `!api http://localhost:8080/` or `!profile llama.cpp`")
+    if len(api) > 2 and api.startswith('"') and api.endswith('"'):
+        return api[1:-1], True  # used literally
     try:
         api = interpolate(api, body)
     except BuildError as err:
         err.message = f"interpolating the !api URL {api}: {err.message}"
         raise
-    if len(api) > 2 and api.startswith('"') and api.endswith('"'):
-        return api[1:-1], True
     return (api if api.endswith("/") else api + "/"), False
 
 

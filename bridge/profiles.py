@@ -68,7 +68,7 @@ def find(name, env, *, path_trusted=False):
 def _find_in(display, stem, folder, suffix, kind, env):
     user = config_dir(env) / folder / (stem + suffix)
     builtin = data_dir(folder) / (stem + suffix)
-    if stem and not stem.startswith(".") and "/" not in stem:
+    if stem and not stem.startswith(".") and "/" not in stem and (kind, stem) != ("fim", "schema"):
         for path, origin in ((user, "user"), (builtin, "built-in")):
             if path.is_file():
                 return Found(display, path, origin, True, kind)
@@ -88,6 +88,8 @@ def available(env):
         ):
             root = data_dir(folder) if base is None else base / folder
             for path in sorted(root.glob("*" + suffix)) if root.is_dir() else ():
+                if path.name == "schema.json":
+                    continue
                 name = prefix + path.name[: -len(suffix)]
                 found[name] = Found(name, path, origin, True, kind)
     return [found[name] for name in sorted(found)]
