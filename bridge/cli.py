@@ -170,13 +170,13 @@ def write_notes(request, out, stderr):
 
 
 def list_profiles(env, stdout):
-    from .profiles import available
+    from .profiles import available, describe
 
     out = Output(stdout)
-    rows = [(found.name, found.origin, str(found.path)) for found in available(env)]
-    width = max((len(name) for name, _, _ in rows), default=0)
-    for name, origin, path in rows:
-        out.write(f"{name.ljust(width)}  {origin:<8}  {path}\n")
+    rows = [(found.name, found.origin, describe(found), str(found.path)) for found in available(env)]
+    width = max((len(name) for name, *_ in rows), default=0)
+    for name, origin, description, path in rows:
+        out.write(f"{name.ljust(width)}  {origin:<8}  {description}\n{'':{width}}            {path}\n")
     return 0
 
 

@@ -93,3 +93,22 @@ def available(env):
                 name = prefix + path.name[: -len(suffix)]
                 found[name] = Found(name, path, origin, True, kind)
     return [found[name] for name in sorted(found)]
+
+
+def describe(found):
+    """A one-line description: a profile's first ``!note``, a template's ``description``."""
+    try:
+        text = found.path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    if found.kind == "fim":
+        import json
+
+        try:
+            return str(json.loads(text).get("description", ""))
+        except (ValueError, AttributeError):
+            return "(invalid template)"
+    for line in text.splitlines():
+        if line.startswith("!note "):
+            return line[6:].strip()
+    return ""

@@ -41,8 +41,9 @@ def test_user_profile_shadows_builtin(isolated_config):
     assert request("!user\nq\n").url == "http://127.0.0.1:1234/chat/completions"
     status, out, _ = run("", "--list-profiles")
     assert status == 0
-    line = next(l for l in out.splitlines() if l.startswith("llama.cpp "))
-    assert "user" in line and str(isolated_config) in line
+    lines = out.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("llama.cpp "))
+    assert lines[at].split()[1] == "user" and lines[at + 1].strip() == str(isolated_config / "profiles" / "llama.cpp.profile")
 
 
 def test_default_profile_order(isolated_config, tmp_path):
@@ -63,7 +64,7 @@ def test_bad_default_profile_says_where_it_came_from():
 
 def test_list_profiles_shows_every_builtin():
     status, out, _ = run("", "--list-profiles")
-    names = {line.split()[0] for line in out.splitlines()}
+    names = {line.split()[0] for line in out.splitlines() if not line.startswith(" ")}
     assert status == 0 and set(ILLUME_NAMES + ILLUME_FIM) <= names
 
 
