@@ -2,7 +2,7 @@
 
 
 class Replacer:
-    """Replace literal patterns in a stream of text chunks, holding back partial matches."""
+    """Replace literal patterns in a stream of text chunks; the longest pattern wins."""
 
     def __init__(self, mapping):
         self.mapping = dict(mapping)
@@ -10,24 +10,25 @@ class Replacer:
 
     def feed(self, text):
         """Return the text that is safe to emit after adding ``text``."""
-        data = self.pending + text
-        out = []
-        i = 0
-        while i < len(data):
-            hit = next((p for p in self.mapping if data.startswith(p, i)), None)
-            if hit is not None:
-                out.append(self.mapping[hit])
-                i += len(hit)
-                continue
-            rest = data[i:]
-            if any(p.startswith(rest) for p in self.mapping):
-                break  # a pattern may be completed by the next chunk
-            out.append(data[i])
-            i += 1
-        self.pending = data[i:]
-        return "".join(out)
+        return self._run(self.pending + text, final=False)
 
     def flush(self):
-        """Emit whatever is held back (the stream ended mid-pattern)."""
-        text, self.pending = self.pending, ""
-        return text
+        """Emit what is held back at the end of the stream (partial patterns stay as they are)."""
+        return self._run(self.pending, final=True)
+
+    def _run(self, data, final):
+        out, i = [], 0
+        while i < len(data):
+            rest = data[i:]
+            whole = [p for p in self.mapping if rest.startswith(p)]
+            longest = max(whole, key=len, default="")
+            if not final and any(len(p) > len(rest) and p.startswith(rest) for p in self.mapping):
+                break  # a longer pattern may still be completed by the next chunk
+            if longest:
+                out.append(self.mapping[longest])
+                i += len(longest)
+            else:
+                out.append(data[i])
+                i += 1
+        self.pending = data[i:]
+        return "".join(out)

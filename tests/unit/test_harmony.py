@@ -1,0 +1,29 @@
+"""!gpt-oss: harmony channel markup becomes <think> tags, whatever the chunking."""
+
+import pytest
+
+from bridge import harmony
+from bridge.textfilter import Replacer
+
+RAW = "<|channel|>analysis<|message|>User wants a pun.<|end|><|start|>assistant<|channel|>final<|message|>Cats are purrfect.<|return|>"
+EXPECTED = "<think>\nUser wants a pun.\n</think>\n\nCats are purrfect."
+
+
+def run(chunks):
+    f = harmony.filter()
+    return "".join(f.feed(c) for c in chunks) + f.flush()
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
+def test_any_chunking_gives_the_same_text(size):
+    assert run([RAW[i : i + size] for i in range(0, len(RAW), size)]) == EXPECTED
+
+
+def test_final_channel_alone_has_no_think():
+    assert run(["<|channel|>final<|message|>Hi", "<|return|>"]) == "Hi"
+
+
+def test_replacer_flushes_a_held_back_partial_pattern():
+    r = Replacer({"<|end|>": ""})
+    assert r.feed("a <|en") == "a "
+    assert r.flush() == "<|en"
