@@ -45,15 +45,22 @@ class Request:
         return "\n".join(lines) + "\n\n" + self.body + "\n"
 
 
-def build(doc):
-    """Build the Request for a loaded Document."""
+def build(doc, fields=None):
+    """Build the Request for a loaded Document.
+
+    ``fields`` (cursor infill, ``fim.py``) are the body's text fields,
+    computed from a source file; the buffer's own text is then not used.
+    """
     messages = doc.finish()
     mode = "fim" if doc.mode == "infill" and doc.fim_template is not None else doc.mode
     body = resolve_body(DEFAULT_BODY, doc.settings)
     url, strict = _url(doc, body)
     if not strict:
         url += ENDPOINTS[mode]
-    _fill_body(body, mode, messages, doc)
+    if fields is None:
+        _fill_body(body, mode, messages, doc)
+    else:
+        body.update(fields)
     body["stream"] = True
     headers, shown, secrets, notes, problems = _headers(doc, url)
     continuing = mode == "chat" and bool(messages) and messages[-1].role == "assistant"
@@ -141,7 +148,7 @@ def _headers(doc, url):
             secrets.extend(header.expansion.secrets)
             display = header.expansion.redacted()
         elif name in CREDENTIAL_HEADERS:
-            secrets.append(header.value)
+            secrets.extend(_credential_parts(header.value))
             display = _redact_literal(header.value)
         else:
             display = header.value
@@ -167,6 +174,12 @@ def _withheld_reason(header, url, doc):
         f"{label} was withheld: it belongs to {scheme}://{host}:{port} and this request goes to "
         f"{'%s://%s:%s' % origin(url)}; use a profile whose !api names this server"
     )
+
+
+def _credential_parts(value):
+    """The secret parts of a literal credential: the whole value, and the token after a scheme word."""
+    scheme, space, token = value.partition(" ")
+    return [value, token.strip()] if space and token.strip() else [value]
 
 
 def _redact_literal(value):

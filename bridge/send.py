@@ -10,7 +10,7 @@ import json
 import os
 
 from . import __version__, wire
-from .errors import BridgeError, ConnectError, HTTPStatusError
+from .errors import ConnectError, HTTPStatusError, StreamError
 
 CONNECT_TIMEOUT = 10
 READ_SIZE = 65536
@@ -35,7 +35,8 @@ class RequestsResponse:
                     return
                 yield data
         except Exception as err:  # urllib3/http.client errors mid-body
-            raise BridgeError(f"the connection broke during the reply: {err}", hint="the text so far is kept") from None
+            reason = err.args[0] if err.args and isinstance(err.args[0], str) else str(err)
+            raise StreamError(f"the connection to {self.response.url} broke during the reply: {reason}", hint="the text so far is kept") from None
 
     def read_all(self, limit=ERROR_BODY_LIMIT):
         data = b""
@@ -121,7 +122,7 @@ def status_error(request, status, body):
     except ValueError:
         data = None
     message = wire.error_message(data) if data is not None else None
-    message = message or (text[:500] if text else "(empty body)")
+    message = " ".join((message or text[:500] or "(empty body)").split())  # one line, as !error requires
     hint = _status_hint(request, status, data)
     return HTTPStatusError(f"HTTP {status} from {request.url}: {message}", hint=hint)
 

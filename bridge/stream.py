@@ -21,15 +21,25 @@ class Stats:
     finish_reason: str | None = None
 
 
-def stream(request, chunks, out, stats, *, clock=time.monotonic):
-    """Write the reply carried by ``chunks`` (bytes) to ``out``; fill ``stats``."""
+def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
+    """Write the reply carried by ``chunks`` (bytes) to ``out``; fill ``stats``.
+
+    ``stops`` (a ``stops.StopFilter``, cursor infill) sees the text first; when
+    it says the completion is complete, this returns at once and the caller's
+    closing of the response stops the server.
+    """
     decode = wire.module(request.wire).decode
     gpt_oss = harmony.filter() if request.gpt_oss else None
     thinking = False
-    done = False
+    done = stopped = False
 
     def emit(text):
+        """Write reply text; True when the stop filter ends the completion."""
+        finished = False
+        if stops is not None:
+            text, finished = stops.feed(text)
         out.write(gpt_oss.feed(text) if gpt_oss else text)
+        return finished
 
     for event in sse.events(chunks):
         data = event.data
@@ -38,7 +48,8 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic):
             break
         message = wire.error_message(data) if data is not None else None
         if message or event.kind == "error":
-            raise StreamError(f"the server reported an error during the reply: {message or event.raw}")
+            quoted = " ".join((message or event.raw).split())  # !error is one line
+            raise StreamError(f"the server reported an error during the reply: {quoted}")
         if not isinstance(data, dict):
             continue
         for piece in decode(data, event.kind):
@@ -50,7 +61,10 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic):
                 if thinking:
                     out.write("\n</think>\n\n")
                     thinking = False
-                emit(piece.text)
+                if emit(piece.text):
+                    stopped = True
+                    stats.finish_reason = "stop heuristic: " + (stops.reason or "")
+                    break
             elif isinstance(piece, wire.Reasoning):
                 if not thinking:
                     out.write("<think>\n")
@@ -64,12 +78,16 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic):
                 stats.timings.update(piece.timings or {})
             elif isinstance(piece, wire.Fail):
                 raise StreamError(piece.message)
+        if stopped:
+            break
+    if stops is not None and not stopped:
+        out.write(stops.finish())
     if gpt_oss:
         out.write(gpt_oss.flush())
     if thinking:
         out.write("\n</think>\n\n")
     stats.finished = clock()
-    if not done:
+    if not done and not stopped:
         raise StreamError(
             f"the reply from {request.url} ended before it was complete (the connection closed without an end-of-stream marker)",
             hint="the server may have crashed or been stopped; the text so far is kept — run again to continue it",

@@ -83,6 +83,11 @@ def error_message(event):
     return None
 
 
+def _list(value):
+    """``value`` if it is a list, else [] (``choices`` may be null or malformed)."""
+    return value if isinstance(value, list) else []
+
+
 def meta(event):
     """A Meta piece for ``usage``/``timings`` in an event, if any."""
     usage, timings = event.get("usage"), event.get("timings")

@@ -9,10 +9,11 @@ def decode(event, kind=None):
     """Pieces of one event; the event type comes from the JSON ``type`` (repeated in ``event:``)."""
     kind = event.get("type") or kind
     if kind == "content_block_delta":
-        delta = event.get("delta") or {}
-        if delta.get("thinking"):
+        delta = event.get("delta")
+        delta = delta if isinstance(delta, dict) else {}
+        if isinstance(delta.get("thinking"), str) and delta["thinking"]:
             return [Reasoning(delta["thinking"])]
-        if delta.get("text"):
+        if isinstance(delta.get("text"), str) and delta["text"]:
             return [Text(delta["text"])]
     elif kind == "message_delta":
         usage = event.get("usage")

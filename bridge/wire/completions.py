@@ -1,6 +1,6 @@
 """Completion streams: OpenAI ``completions`` chunks and llama.cpp's native ``/completion`` and ``/infill``."""
 
-from . import Done, Text, meta
+from . import Done, Text, _list, meta
 
 NAME = "completions"
 
@@ -9,7 +9,9 @@ def decode(event, kind=None):
     """Pieces of one chunk: ``choices[0].text`` (OpenAI) or ``content``/``stop`` (llama.cpp)."""
     pieces = []
     if "choices" in event:
-        for choice in (event.get("choices") or [])[:1]:
+        for choice in _list(event.get("choices"))[:1]:
+            if not isinstance(choice, dict):
+                continue  # a malformed chunk is skipped, like any chunk of unknown shape
             text = choice.get("text")
             if isinstance(text, str) and text:
                 pieces.append(Text(text))

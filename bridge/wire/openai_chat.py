@@ -1,6 +1,6 @@
 """OpenAI ``chat/completions`` streams (also llama.cpp, Ollama ``/v1``, vLLM, OpenRouter, DeepSeek, Gemini compat)."""
 
-from . import Done, Fail, Reasoning, Text, meta
+from . import Done, Fail, Reasoning, Text, _list, meta
 
 NAME = "openai_chat"
 
@@ -8,8 +8,12 @@ NAME = "openai_chat"
 def decode(event, kind=None):
     """Pieces of one chunk: ``choices[0].delta`` (or ``.message`` when not streamed)."""
     pieces = []
-    for choice in (event.get("choices") or [])[:1]:
+    for choice in _list(event.get("choices"))[:1]:
+        if not isinstance(choice, dict):
+            continue  # a malformed chunk is skipped, like any chunk of unknown shape
         delta = choice.get("delta") or choice.get("message") or {}
+        if not isinstance(delta, dict):
+            continue
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
             pieces.append(Reasoning(reasoning))
