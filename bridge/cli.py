@@ -28,6 +28,9 @@ def parser():
     p.add_argument("-v", "--verbose", action="store_true", help="log the request and response status to standard error (secrets redacted)")
     p.add_argument("--list-profiles", action="store_true", help="list the profiles and FIM templates a buffer can name, and where each comes from")
     p.add_argument("--version", action="version", version=f"bufbridge {__version__}")
+    from .fimopts import add_arguments
+
+    add_arguments(p)  # --infill-at and its options: a source file at a cursor, no directives read
     return p
 
 
@@ -50,25 +53,34 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         return list_profiles(env, stdout)
     out = Output(stdout)
     secrets = ()
+    errors_to = stderr if args.infill_at else None  # stdout is code to insert: no !error block there
     try:
         text = read_input(args.file, stdin)
-        request = plan(text, env, args)
+        if args.infill_at:
+            from .fim import plan as plan_infill
+
+            request, stops = plan_infill(text, env, args)
+        else:
+            request, stops = plan(text, env, args), None
         secrets = request.secrets
-        return run(request, out, stderr, args, transport)
+        return run(request, out, stderr, args, transport, stops)
     except Closed:
         return 1  # the editor stopped reading: nothing to say, nowhere to say it
     except KeyboardInterrupt:
         return 130
     except BridgeError as err:
-        return report(out, redact(str(err), secrets))
+        return report(out, redact(str(err), secrets), errors_to)
     except Exception as err:  # a bug: still no traceback unless asked for
         if env.get("BUFBRIDGE_DEBUG"):
             raise
-        return report(out, redact(f"internal error: {type(err).__name__}: {err}; rerun with BUFBRIDGE_DEBUG=1 to see the traceback, and please report it", secrets))
+        return report(out, redact(f"internal error: {type(err).__name__}: {err}; rerun with BUFBRIDGE_DEBUG=1 to see the traceback, and please report it", secrets), errors_to)
 
 
-def report(out, line):
-    """Write the ``!error`` block; exit status 1."""
+def report(out, line, stderr=None):
+    """Write the ``!error`` block (to ``stderr`` as one line, when given); exit status 1."""
+    if stderr is not None:
+        print(f"bufbridge: error: {line}", file=stderr)
+        return 1
     try:
         out.write(f"\n\n!error\n\n{line}\n")
     except Closed:
@@ -125,7 +137,7 @@ def plan(text, env, args):
     return build(doc)
 
 
-def run(request, out, stderr, args, transport):
+def run(request, out, stderr, args, transport, stops=None):
     """Send the request (or print it, for a dry run) and stream the reply."""
     if request.debug:
         out.write("\n\n" + redact(request.render(), request.secrets))
@@ -149,9 +161,11 @@ def run(request, out, stderr, args, transport):
             out.write("\n\n!assistant\n\n")
         if request.header_line or request.mode != "chat":
             out.write(request.prepend)
-        stream(request, response.chunks(), out, stats)
+        stream(request, response.chunks(), out, stats, stops=stops)
     finally:
         response.close()  # closing the connection is what stops generation on the server
+    if stops is not None and stops.reason and args.verbose:
+        print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
     write_notes(request, out, stderr)
     if request.stats:
         out.write(f"\n\n!note {format_stats(stats)}\n" if request.mode in ("chat", "completion") else "")

@@ -1,0 +1,559 @@
+"""Stop heuristics for fill-in-the-middle: decide, as the text streams in, where the insertion ends.
+
+A FIM model asked for one line of a function writes the line, then repeats
+the code after the cursor, then invents the next function. ``StopFilter``
+watches the completion line by line, in the context of the file around the
+cursor (``Context``), and cuts it where a programmer would stop: at the
+template's stop strings, where the text starts repeating what follows the
+cursor, at a line indented less than the cursor's block, at a new definition
+after a finished body, at a bracket that closes a scope the code after the
+cursor already closes, or at a line or time budget. When it says stop, the
+caller closes the connection, which is what stops the server generating.
+
+A line is written only once it is complete and has passed every check, so
+nothing written ever has to be taken back; blank lines wait for the next
+kept line (trailing ones are dropped). Each heuristic has a name
+(``NAMES``) and can be turned off in a FIM template's ``heuristics`` field or
+with ``bufbridge --no-stop NAME``.
+"""
+
+import re
+import time
+from dataclasses import dataclass, field, replace
+
+from .errors import BridgeError
+from .fimopts import DEFAULT_MAX_LINES, DEFAULT_MAX_MS
+
+NAMES = (
+    "stop-strings",  # the template's (and profile's) stop strings, matched across chunks
+    "suffix-repeat",  # the completion repeats the text after the cursor
+    "dedent",  # a line indented less than the cursor's block
+    "new-definition",  # def/func/function/class at the enclosing level after a finished body
+    "brackets",  # a closing bracket for a scope the text after the cursor closes
+    "max-lines",  # a line budget
+    "max-time",  # a time budget, checked when a line is complete
+    "trim",  # trailing whitespace and trailing blank lines removed
+    "drop-empty",  # a whitespace-only suggestion becomes nothing
+)
+
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+# Line comment markers by file extension; unknown files get both common ones.
+_HASH = ("#",)
+_SLASH = ("//",)
+_DASH = ("--",)
+COMMENTS = {
+    **dict.fromkeys(("py", "pyi", "sh", "bash", "zsh", "rb", "pl", "r", "yaml", "yml", "toml", "cfg", "conf", "mk", "cmake", "nim", "jl", "ex", "exs", "tf"), _HASH),
+    **dict.fromkeys(("c", "h", "cc", "cpp", "cxx", "hpp", "hh", "m", "mm", "js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "rs", "java", "kt", "kts", "scala", "swift", "cs", "dart", "zig", "php", "v", "glsl", "proto"), _SLASH),
+    **dict.fromkeys(("lua", "sql", "hs", "elm", "ada", "adb", "ads"), _DASH),
+    **dict.fromkeys(("lisp", "el", "clj", "scm", "rkt", "asm", "s"), (";",)),
+}
+BLOCK_COMMENT_LANGS = frozenset(_ext for _ext, _marks in COMMENTS.items() if _marks == _SLASH)
+
+# The start of a definition, in the languages people run FIM on. A C-like
+# function header needs two words before its "(" and no ";" after it.
+_CONTROL = r"(?:if|for|while|switch|return|else|do|case|sizeof|new|delete|throw|catch|await|yield|elif|with|assert|print)\b"
+DEFINITION = re.compile(
+    r"""^\s*(?:
+        (?:async\s+)?def\s+\w                                   # Python
+      | class\s+\w                                              # Python, JS, Java, C++
+      | @\w                                                     # decorator, annotation
+      | func\s                                                  # Go
+      | (?:export\s+)?(?:default\s+)?(?:async\s+)?function\b    # JavaScript
+      | (?:export\s+)?(?:const|let|var)\s+\w+\s*=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*=>  # arrow function
+      | (?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+\w   # Rust
+      | (?:pub\s+)?(?:impl|trait|struct|enum|interface|type)\b[^=;]*[{:]?\s*$  # type definitions
+      | (?!""" + _CONTROL + r""")[A-Za-z_][\w:<>,*&\s]*[\s*&]+\**[A-Za-z_][\w:]*\s*\([^;]*$  # C-like function
+    )""",
+    re.VERBOSE,
+)
+_BARE_OPENER = re.compile(r"^\s*[{(\[]\s*$")
+_PY_ONE_LINER = re.compile(r"^\s*(?:async\s+)?def\b.*\)\s*(?:->[^:]*)?:\s*[^\s#]")
+
+
+@dataclass(frozen=True)
+class Context:
+    """The file around the insertion point: whole lines above and below, and the cursor line split at the cursor."""
+
+    before: tuple = ()  # lines above the cursor line
+    line_prefix: str = ""  # the cursor line, left of the cursor
+    line_suffix: str = ""  # the cursor line, right of the cursor
+    after: tuple = ()  # lines below the cursor line
+    comments: tuple = ("#", "//")  # line comment markers of the file's language
+    block_comments: bool = False  # /* ... */ comments
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which heuristics are on, and their parameters."""
+
+    enabled: frozenset = frozenset(NAMES)
+    stop: tuple = ()
+    max_lines: int = DEFAULT_MAX_LINES
+    max_ms: int = DEFAULT_MAX_MS
+
+    def on(self, name):
+        return name in self.enabled
+
+
+def language(filename):
+    """(line comment markers, has block comments) for a file name; both common markers when unknown."""
+    ext = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    return COMMENTS.get(ext, ("#", "//")), ext in BLOCK_COMMENT_LANGS or ext == ""
+
+
+def parse_names(values):
+    """Heuristic names from ``--no-stop`` values (repeatable, comma-separated, ``all``)."""
+    names = set()
+    for value in values or ():
+        for name in filter(None, (part.strip() for part in value.split(","))):
+            if name == "all":
+                names.update(NAMES)
+            elif name in NAMES:
+                names.add(name)
+            else:
+                raise BridgeError(f"--no-stop {name}: no such stop heuristic", hint="choose from all, " + ", ".join(NAMES))
+    return frozenset(names)
+
+
+def rules(template=None, *, disabled=(), max_lines=None, max_ms=None, stop=()):
+    """Rules from defaults, then a template's ``heuristics`` field, then command-line options (which win)."""
+    enabled = set(NAMES)
+    params = {"max_lines": DEFAULT_MAX_LINES, "max_ms": DEFAULT_MAX_MS}
+    for name, value in (template or {}).items():
+        on = value.get("enabled", True) if isinstance(value, dict) else bool(value)
+        (enabled.add if on else enabled.discard)(name)
+        if isinstance(value, dict):
+            params["max_lines"] = value.get("lines", params["max_lines"])
+            params["max_ms"] = value.get("ms", params["max_ms"])
+    for name, value, key in (("max-lines", max_lines, "max_lines"), ("max-time", max_ms, "max_ms")):
+        if value is not None:
+            params[key] = value
+            enabled.add(name)
+    enabled -= set(disabled)
+    return Rules(frozenset(enabled), tuple(s for s in stop if s) if "stop-strings" in enabled else (), **params)
+
+
+# --- small pure helpers ------------------------------------------------------
+
+
+def indent_of(line):
+    """Width of the leading whitespace (a tab counts 1, as llama.cpp's n_indent does)."""
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def is_blank(line):
+    return not line.strip()
+
+
+def first_nonblank(lines):
+    return next((line for line in lines if line.strip()), None)
+
+
+def is_definition(line):
+    return bool(DEFINITION.match(line))
+
+
+def has_body(line):
+    """A definition that is complete on its line: ``f = (a) => a;``, ``int f() { return 1; }``, ``def f(): return 1``."""
+    text = line.rstrip()
+    return text.endswith((";", "}")) or bool(_PY_ONE_LINER.match(text))
+
+
+def is_comment(line, markers):
+    text = line.lstrip()
+    return text.startswith(tuple(markers) + ("/*", "* ", "*/")) if text else False
+
+
+def scan_brackets(line, markers, in_block=False):
+    """Bracket positions in ``line`` outside strings and comments, and whether a ``/*`` block is still open at its end."""
+    found, quote, i = [], None, 0
+    while i < len(line):
+        ch = line[i]
+        if in_block:
+            if line.startswith("*/", i):
+                in_block, i = False, i + 2
+                continue
+        elif quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif any(line.startswith(m, i) for m in markers):
+            break
+        elif line.startswith("/*", i) and "//" in markers:
+            in_block, i = True, i + 2
+            continue
+        elif ch in "\"'`":
+            quote = ch
+        elif ch in OPENERS or ch in CLOSERS:
+            found.append((i, ch))
+        i += 1
+    return found, in_block
+
+
+@dataclass
+class Opener:
+    """An open bracket: its character, the indentation of its line, and who opened it."""
+
+    char: str
+    indent: int
+    own: bool = False  # opened by the completion
+    closed_later: bool = False  # the text after the cursor closes it
+
+
+def open_brackets(lines, markers, block_comments=False):
+    """The brackets still open at the end of ``lines`` (the text before the cursor)."""
+    stack, in_block = [], False
+    for line in lines:
+        found, in_block = scan_brackets(line, markers, in_block and block_comments)
+        for _, ch in found:
+            if ch in OPENERS:
+                stack.append(Opener(ch, indent_of(line)))
+            elif stack and stack[-1].char == CLOSERS[ch]:
+                stack.pop()
+    return stack
+
+
+def mark_closed_later(stack, cursor_line, offset, rest, markers, block_comments=False):
+    """Mark the openers in ``stack`` that the text after the cursor closes.
+
+    The text after the cursor is ``cursor_line`` from ``offset`` (scanned whole,
+    so a string open at the cursor stays a string), then the lines ``rest``.
+    A closer that starts its line goes to the opener whose line has the same
+    indentation when there is one (so ``}`` at the function's level closes the
+    function, not an ``if`` left open inside it); others to the nearest match.
+    """
+    local, in_block = [], False
+    for number, line in enumerate((cursor_line,) + tuple(rest)):
+        found, in_block = scan_brackets(line, markers, in_block and block_comments)
+        for pos, ch in found:
+            if number == 0 and pos < offset:
+                continue
+            if ch in OPENERS:
+                local.append(ch)
+            elif local and local[-1] == CLOSERS[ch]:
+                local.pop()
+            else:
+                starts_line = number > 0 and not line[:pos].strip()
+                target = _closed_opener(stack, ch, indent_of(line) if starts_line else None)
+                if target is not None:
+                    target.closed_later = True
+    return stack
+
+
+def _closed_opener(stack, closer, indent):
+    candidates = [o for o in reversed(stack) if not o.closed_later and o.char == CLOSERS[closer]]
+    if indent is not None:
+        same = next((o for o in candidates if o.indent == indent), None)
+        if same is not None:
+            return same
+    return candidates[0] if candidates else None
+
+
+def enclosing_definition(lines, level):
+    """Indentation of the nearest definition above that encloses code at ``level``, or None.
+
+    Walks up the ancestors (lines indented less than everything seen since);
+    a line holding only an opening bracket is skipped (K&R-style ``{``).
+    """
+    for line in reversed(lines):
+        if is_blank(line) or _BARE_OPENER.match(line):
+            continue
+        width = indent_of(line)
+        if width < level:
+            if is_definition(line):
+                return width
+            if width == 0:
+                return None
+            level = width
+    return None
+
+
+# --- streaming ---------------------------------------------------------------
+
+
+class StopStrings:
+    """Find stop strings in a stream of text, holding back a tail that may be the start of one."""
+
+    def __init__(self, stops):
+        self.stops = tuple(s for s in stops if s)
+        self.held = ""
+
+    def feed(self, text):
+        """(text before any stop string, whether one was found)."""
+        data = self.held + text
+        hits = [i for i in (data.find(s) for s in self.stops) if i >= 0]
+        if hits:
+            self.held = ""
+            return data[: min(hits)], True
+        keep = max((n for s in self.stops for n in range(min(len(s) - 1, len(data)), 0, -1) if data.endswith(s[:n])), default=0)
+        self.held = data[len(data) - keep:]
+        return data[: len(data) - keep], False
+
+    def flush(self):
+        text, self.held = self.held, ""
+        return text
+
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Cut a line at ``at``; ``drop_held`` also drops the lines held before it (they lead into what is cut)."""
+
+    at: int
+    drop_held: bool = False
+
+
+@dataclass(frozen=True)
+class Held:
+    """An accepted line not yet written: its number in the completion, its text, and whether a cut right after it drops it."""
+
+    number: int
+    text: str
+    tentative: bool = False
+
+    def written(self):
+        return ("\n" if self.number else "") + self.text
+
+
+@dataclass
+class Scope:
+    """What the filter knows of the block structure, updated as lines are accepted."""
+
+    floor: int | None = None  # a line indented less than this ends the block
+    definition: int | None = None  # indentation of the definition the completion is in
+    body_seen: bool = False  # that definition has a body line already
+    brackets: list = field(default_factory=list)  # open brackets, the cursor's first
+    in_block: bool = False  # inside a /* comment */
+
+
+def initial_scope(ctx):
+    """The scope at the cursor: open brackets (marked when the text after the cursor closes them), and the block when the cursor line has code."""
+    stack = open_brackets(ctx.before + (ctx.line_prefix,), ctx.comments, ctx.block_comments)
+    line, offset = ctx.line_prefix + ctx.line_suffix, len(ctx.line_prefix)
+    scope = Scope(brackets=mark_closed_later(stack, line, offset, ctx.after, ctx.comments, ctx.block_comments))
+    if ctx.line_prefix.strip():
+        enter_block(scope, ctx.before, ctx.line_prefix)
+    return scope
+
+
+def enter_block(scope, before, line):
+    """Fix the block from its first line with code (the cursor line, or the completion's first): indentation floor and definition."""
+    scope.floor = indent_of(line)
+    if is_definition(line):
+        scope.definition, scope.body_seen = indent_of(line), has_body(line)
+    else:
+        scope.definition = enclosing_definition(before, indent_of(line))
+        scope.body_seen = scope.definition is not None
+
+
+class StopFilter:
+    """Feed completion text as it streams; get back the text to write and whether the completion is done.
+
+    ``feed(text) -> (text, done)``: when ``done`` is True the caller stops
+    reading and closes the connection. ``finish()`` returns what is still
+    held when the stream ends by itself.
+    """
+
+    def __init__(self, context, rules=Rules(), *, clock=time.monotonic):
+        self.ctx = context
+        self.rules = rules
+        self.clock = clock
+        self.strings = StopStrings(rules.stop)
+        self.pending = ""  # the line being received
+        self.index = 0  # number of that line in the completion (0 continues the cursor line)
+        self.held = []  # Held lines
+        self.written = False  # a line with code was written
+        self.started = None
+        self.done = False
+        self.reason = None  # the heuristic that ended the completion
+        self.next_line = first_nonblank(context.after)
+        self.scope = initial_scope(context)
+
+    def feed(self, text):
+        if self.done:
+            return "", True
+        if self.started is None:
+            self.started = self.clock()
+        text, hit = self.strings.feed(text)
+        self.pending += text
+        out = []
+        while "\n" in self.pending and not self.done:
+            line, self.pending = self.pending.split("\n", 1)
+            out.append(self._line(line, last=False))
+        if hit and not self.done:
+            self.reason = "stop-strings"
+            out.append(self._end())
+        return "".join(out), self.done
+
+    def finish(self):
+        """What is still held when the stream ends by itself."""
+        if self.done:
+            return ""
+        self.pending += self.strings.flush()
+        return self._end()
+
+    # lines
+
+    def _end(self):
+        line, self.pending = self.pending, ""
+        out = self._line(line, last=True)
+        if not self.done:
+            self.done = True
+            out += self._close()
+        return out
+
+    def _line(self, line, last):
+        number, self.index = self.index, self.index + 1
+        cut = self._cut(line, number)
+        if cut is not None:
+            self.done = True
+            if cut.drop_held:
+                self.held = [replace(h, tentative=True) for h in self.held]
+            line = line[: cut.at]
+        out = self._accept(line, number, last or self.done)
+        if not self.done and self._over_budget():
+            self.done = True
+        return out + (self._close() if self.done else "")
+
+    def _over_budget(self):
+        if self.rules.on("max-lines") and self.index >= self.rules.max_lines:
+            self.reason = "max-lines"
+            return True
+        if self.rules.on("max-time") and (self.clock() - self.started) * 1000 >= self.rules.max_ms:
+            self.reason = "max-time"
+            return True
+        return False
+
+    def _accept(self, line, number, last):
+        if self.rules.on("trim") and (not last or trims_end(self.ctx)):
+            line = line.rstrip()
+        full = self._full(line, number)
+        tentative = self._tentative(full)
+        self._track(full, number)
+        if is_blank(line) or (tentative and not last):
+            self.held.append(Held(number, line, tentative))
+            return ""
+        out = "".join(h.written() for h in self.held) + Held(number, line).written()
+        self.held = []
+        self.written = True
+        return out
+
+    def _close(self):
+        """The held lines at the end: tentative ones dropped, blank ones too when trimming or when nothing else was written."""
+        held, self.held = self.held, []
+        keep = [h for h in held if not h.tentative]
+        if self.rules.on("trim"):
+            keep = []  # only blank lines can be left: they trail
+        if not self.written and self.rules.on("drop-empty"):
+            keep = []
+        return "".join(h.written() for h in keep)
+
+    def _full(self, line, number):
+        """The line as it stands in the file: the first one continues the cursor line."""
+        return self.ctx.line_prefix + line if number == 0 else line
+
+    # the checks, in order; the first that cuts wins
+
+    def _cut(self, line, number):
+        for name, check in (
+            ("suffix-repeat", self._repeats),
+            ("dedent", self._dedents),
+            ("new-definition", self._defines),
+            ("brackets", self._closes),
+        ):
+            if self.rules.on(name):
+                cut = check(line, number)
+                if cut is not None:
+                    self.reason = name
+                    return cut
+        return None
+
+    def _repeats(self, line, number):
+        """The completion writes what already follows the cursor."""
+        rest = self.ctx.line_suffix.strip()
+        if number == 0 and rest:
+            body = line.rstrip()
+            return Cut(len(body) - len(rest)) if body.endswith(rest) else None
+        full = self._full(line, number)
+        if self.next_line is None or is_blank(line) or full.rstrip() != self.next_line.rstrip():
+            return None
+        return Cut(0, drop_held=True)
+
+    def _dedents(self, line, number):
+        """A line indented less than the cursor's block (a closing bracket for an open scope excepted)."""
+        floor = self.scope.floor
+        if number == 0 or floor is None or is_blank(line) or indent_of(line) >= floor:
+            return None
+        return None if self._closes_open_scope(line) else Cut(0)
+
+    def _closes_open_scope(self, line):
+        """``line`` starts with a bracket for a scope opened before the cursor that nothing after the cursor closes."""
+        text = line.lstrip()
+        top = self.scope.brackets[-1] if self.scope.brackets else None
+        return bool(text) and text[0] in CLOSERS and top is not None and not top.own and not top.closed_later and top.char == CLOSERS[text[0]]
+
+    def _defines(self, line, number):
+        """A new definition at the level of the one the completion is in, after its body."""
+        scope = self.scope
+        full = self._full(line, number)
+        if scope.definition is None or not scope.body_seen or is_blank(full):
+            return None
+        if indent_of(full) <= scope.definition and is_definition(full):
+            return Cut(0, drop_held=True)
+        return None
+
+    def _closes(self, line, number):
+        """A closing bracket for a scope that the text after the cursor closes already."""
+        stack = [replace(o) for o in self.scope.brackets]
+        for pos, ch in self._brackets(self._full(line, number), number):
+            if ch in OPENERS:
+                stack.append(Opener(ch, 0, own=True))
+            elif stack and stack[-1].char == CLOSERS[ch]:
+                if stack[-1].closed_later and not stack[-1].own:
+                    return Cut(pos - (len(self.ctx.line_prefix) if number == 0 else 0))
+                stack.pop()
+        return None
+
+    def _tentative(self, full):
+        """A comment at the definition's level after its body: it may introduce the next definition."""
+        scope = self.scope
+        return (
+            self.rules.on("new-definition") and scope.definition is not None and scope.body_seen
+            and not is_blank(full) and indent_of(full) <= scope.definition and is_comment(full, self.ctx.comments)
+        )
+
+    # state, updated for every accepted line
+
+    def _brackets(self, full, number):
+        """Brackets the completion wrote on this line (the cursor line's own are already counted)."""
+        found, _ = scan_brackets(full, self.ctx.comments, self.scope.in_block)
+        offset = len(self.ctx.line_prefix) if number == 0 else 0
+        return [(pos, ch) for pos, ch in found if pos >= offset]
+
+    def _track(self, full, number):
+        scope = self.scope
+        events = self._brackets(full, number)
+        scope.in_block = scan_brackets(full, self.ctx.comments, scope.in_block)[1] and self.ctx.block_comments
+        for _, ch in events:
+            if ch in OPENERS:
+                scope.brackets.append(Opener(ch, indent_of(full), own=True))
+            elif scope.brackets and scope.brackets[-1].char == CLOSERS[ch]:
+                closed = scope.brackets.pop()
+                if not closed.own and scope.floor is not None and full.lstrip()[:1] in CLOSERS:
+                    scope.floor = min(scope.floor, indent_of(full))  # the block is closed: code may continue outside it
+        if is_blank(full):
+            return
+        if scope.floor is None:
+            enter_block(scope, self.ctx.before, full)
+        elif is_definition(full) and (scope.definition is None or indent_of(full) > scope.definition or not scope.body_seen):
+            scope.definition, scope.body_seen = indent_of(full), has_body(full)
+        elif scope.definition is not None and indent_of(full) > scope.definition:
+            scope.body_seen = True
+
+
+def trims_end(ctx):
+    """Trailing spaces of the last line go, unless the cursor line's text follows right after them."""
+    return not ctx.line_suffix or ctx.line_suffix[0].isspace()

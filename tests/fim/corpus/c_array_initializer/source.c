@@ -1,0 +1,3 @@
+static const int primes[] = {
+    2, 3, 5, 7, █
+};

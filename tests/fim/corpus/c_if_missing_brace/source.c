@@ -1,0 +1,6 @@
+int clamp(int x, int lo, int hi)
+{
+    if (x < lo) {
+        █
+    return x;
+}

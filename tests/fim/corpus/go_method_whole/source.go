@@ -1,0 +1,7 @@
+package stack
+
+type Stack struct {
+	items []int
+}
+
+█

@@ -1,0 +1,6 @@
+const config = {
+  port: 8080,
+  █
+};
+
+module.exports = config;

@@ -1,0 +1,5 @@
+function isOdd(n) {
+  return n % 2 === 1;
+}
+
+█

@@ -1,0 +1,5 @@
+import math
+
+
+def norm(v):
+    return math.sqrt(█)

@@ -1,0 +1,6 @@
+import math
+
+
+def area(r):
+    █
+    return math.pi * r * r

@@ -1,0 +1,168 @@
+"""``bufbridge --infill-at``: the CLI contract, over a real loopback HTTP server."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import fakeserver as fs
+from bridge import cli, stops
+
+SOURCE = "import math\n\n\ndef norm(v):\n    return math.sqrt(sum(x * x for x in v))\n\n\ndef norm2(v):\n    \n"
+AT = "9:5"  # the indented empty line in norm2's body
+RUNAWAY = ["return", " sum", "(x", " *", " x", " for", " x", " in", " v", ")\n", "\n", "\n", "def", " norm", "3", "(v", "):\n", "   ", " return", " 0", "\n"]
+
+
+@pytest.fixture
+def server():
+    with fs.FakeServer(timeout=10) as srv:
+        yield srv
+
+
+@pytest.fixture
+def env(isolated_config, server):
+    (isolated_config / "profiles").mkdir()
+    (isolated_config / "profiles" / "loop.profile").write_text(f"!api {server.url}/\n!:cache_prompt true\n")
+    return {**os.environ, "BUFBRIDGE_PROFILE": "loop"}
+
+
+def bufbridge(argv, source, env):
+    out, err = io.BytesIO(), io.StringIO()
+    status = cli.main(argv, stdin=io.BytesIO(source.encode()), stdout=out, stderr=err, env=env)
+    return status, out.getvalue().decode(), err.getvalue()
+
+
+def test_the_cut_closes_the_connection_while_the_server_is_still_generating(server, env):
+    server.reply = fs.Reply(fs.llama_stream(RUNAWAY, stop=False) + [fs.HOLD])  # a server that would go on and on
+    status, out, err = bufbridge(["--infill-at", AT], SOURCE, env)
+    assert (status, out, err) == (0, "return sum(x * x for x in v)", "")
+    assert server.wait_for_disconnect(5)
+    got = server.requests[0]
+    assert got.path == "/infill"
+    assert got.json["n_indent"] == 4 and got.json["prompt"] == "    " and got.json["input_suffix"] == "\n"
+    assert got.json["input_prefix"] == SOURCE.split("    \n")[0]
+
+
+def test_the_source_is_never_read_as_directives(server, env):
+    source = "!api http://evil.invalid/\n!:model stolen\n!>authorization Bearer $HOME\n!profile openai\n!debug\nx = █\n"
+    server.reply = fs.Reply(fs.llama_stream(["1"]))
+    status, out, _ = bufbridge(["--infill-at", "6:5"], source.replace("█", ""), env)
+    assert (status, out) == (0, "1")
+    got = server.requests[0]
+    assert got.path == "/infill" and "authorization" not in got.header_names()
+    assert "model" not in got.json and "messages" not in got.json
+    assert got.json["input_prefix"] == source.split("x = █")[0]
+
+
+def test_profile_and_template_can_come_from_the_environment(server, env):
+    server.reply = fs.Reply(fs.openai_completions_stream(["return 1", "<|file_sep|>", "b.py\n"], finish=None, done=False) + [fs.HOLD])
+    status, out, _ = bufbridge(["--infill-at", AT], SOURCE, {**env, "BUFBRIDGE_FIM": "qwen"})
+    assert (status, out) == (0, "return 1")
+    got = server.requests[0]
+    assert got.path == "/completions"
+    assert got.json["prompt"] == "<|fim_prefix|>" + SOURCE[:-1] + "<|fim_suffix|>\n<|fim_middle|>"
+    assert "<|file_sep|>" in got.json["stop"] and "n_indent" not in got.json
+
+
+def test_options_beat_the_environment(server, env, isolated_config):
+    (isolated_config / "profiles" / "other.profile").write_text(f"!api {server.url}/v9/\n")
+    server.reply = fs.Reply(fs.openai_completions_stream(["x"]))
+    bufbridge(["--infill-at", AT, "--profile", "other", "--fim", "fim:granite"], SOURCE, {**env, "BUFBRIDGE_FIM": "qwen"})
+    got = server.requests[0]
+    assert got.path == "/v9/completions" and got.json["prompt"].startswith("<fim_prefix>")
+
+
+def test_extra_files_go_to_input_extra_sorted(server, env, tmp_path):
+    (tmp_path / "b.py").write_text("B = 2\n")
+    (tmp_path / "a.py").write_text("A = 1\n")
+    server.reply = fs.Reply(fs.llama_stream(["1"]))
+    bufbridge(["--infill-at", AT, "--extra", str(tmp_path / "b.py"), "--extra", str(tmp_path / "a.py")], SOURCE, env)
+    extra = server.requests[0].json["input_extra"]
+    assert [(e["filename"].rsplit("/", 1)[1], e["text"]) for e in extra] == [("a.py", "A = 1\n"), ("b.py", "B = 2\n")]
+
+
+def test_no_stop_all_writes_what_the_model_wrote(server, env):
+    server.reply = fs.Reply(fs.llama_stream(RUNAWAY))
+    status, out, _ = bufbridge(["--infill-at", AT, "--no-stop", "all"], SOURCE, env)
+    assert (status, out) == (0, "".join(RUNAWAY))
+    assert not server.requests[0].disconnected
+    body = server.requests[0].json
+    assert "n_indent" not in body and "t_max_predict_ms" not in body
+
+
+def test_no_stop_one_heuristic(server, env):
+    server.reply = fs.Reply(fs.llama_stream(RUNAWAY))
+    status, out, _ = bufbridge(["--infill-at", AT, "--no-stop", "dedent,new-definition"], SOURCE, env)
+    assert out == "return sum(x * x for x in v)\n\n\ndef norm3(v):\n    return 0"
+
+
+def test_time_budget(server, env):
+    script = fs.llama_stream(["a = 1\n"], stop=False) + [fs.Pause(0.4)] + fs.llama_stream(["    b = 2\n", "    c"], stop=False) + [fs.HOLD]
+    server.reply = fs.Reply(script)
+    status, out, _ = bufbridge(["--infill-at", AT, "--max-ms", "150"], SOURCE, env)
+    assert (status, out) == (0, "a = 1\n    b = 2")
+    assert server.requests[0].json["t_max_predict_ms"] == 150
+    assert server.wait_for_disconnect(5)
+
+
+def test_verbose_names_the_heuristic(server, env):
+    server.reply = fs.Reply(fs.llama_stream(RUNAWAY))
+    _, _, err = bufbridge(["--infill-at", AT, "-v"], SOURCE, env)
+    assert "completion cut by the dedent heuristic" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--infill-at", "99:1"], "--infill-at 99:1: the input has only 10 lines"),
+    (["--infill-at", "x"], "expected LINE:COL"),
+    (["--infill-at", AT, "--no-stop", "indent"], "--no-stop indent: no such stop heuristic"),
+    (["--infill-at", AT, "--fim", "nosuch"], "no profile named 'fim:nosuch'"),
+])
+def test_errors_go_to_stderr_never_into_the_code(server, env, argv, message):
+    status, out, err = bufbridge(argv, SOURCE, env)
+    assert (status, out) == (1, "")
+    assert err.startswith("bufbridge: error: ") and message in err
+    assert not server.requests
+
+
+def test_a_server_error_goes_to_stderr_too(server, env):
+    server.reply = fs.json_reply(501, {"error": {"code": 501, "message": "Infill is not supported by this model", "type": "not_supported_error"}})
+    status, out, err = bufbridge(["--infill-at", AT], SOURCE, env)
+    assert (status, out) == (1, "")
+    assert "HTTP 501" in err and "fim:NAME" in err
+
+
+def test_debug_prints_the_request_and_sends_nothing(server, env):
+    status, out, _ = bufbridge(["--infill-at", AT, "--debug"], SOURCE, env)
+    assert status == 0 and f"POST {server.url}/infill HTTP/1.1" in out
+    assert json.loads(out.strip().split("\n")[-1])["n_indent"] == 4
+    assert not server.requests
+
+
+def test_the_illume_marker_mode_is_unchanged(server, env):
+    server.reply = fs.Reply(fs.llama_stream(["    x = 1   \n\n", "def g():\n"]))
+    status, out, _ = bufbridge([], "def f():\n!infill\n\nprint(f())\n", env)
+    assert (status, out) == (0, "    x = 1   \n\ndef g():\n")  # no stop filter: Illume's contract
+    body = server.requests[0].json
+    assert body["prompt"] == "" and body["input_prefix"] == "def f():\n" and body["input_suffix"] == "\nprint(f())"
+    assert "n_indent" not in body and "t_max_predict_ms" not in body
+
+
+def test_help_documents_the_contract():
+    text = cli.parser().format_help()
+    for word in ("--infill-at LINE:COL", "--fim TEMPLATE", "--extra FILE", "--extra-json FILE", "--filename NAME",
+                 "--prefix-lines N", "--suffix-lines N", "--ctx-tokens N", "--no-stop NAME", "--max-lines N",
+                 "--max-ms MS", "$BUFBRIDGE_FIM", "no line of it is read", *stops.NAMES):
+        assert word in text, word
+
+
+def test_the_console_script_reads_the_file_argument_and_names_it(server, env, tmp_path):
+    source = tmp_path / "vec.c"
+    source.write_text("int f(void)\n{\n    \n}\n")
+    (tmp_path / "util.h").write_text("int g(void);\n")
+    command = [sys.executable, "-m", "bridge", "--infill-at", "3:5", "--fim", "granite", "--extra", str(tmp_path / "util.h"), "--debug", str(source)]
+    done = subprocess.run(command, capture_output=True, env=env, check=True)
+    body = json.loads(done.stdout.decode().strip().split("\n")[-1])
+    assert body["prompt"].startswith(f"<fim_prefix>// {tmp_path / 'util.h'}\nint g(void);\n\nint f(void)\n{{\n    <fim_suffix>")
