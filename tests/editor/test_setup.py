@@ -1,0 +1,161 @@
+"""Loading, mappings, options, help and the Neovim fallback, in a real Vim and a real Neovim."""
+
+import re
+import shutil
+import sys
+
+import pytest
+
+import fakeserver as fs
+
+from .drivers import REPO, EditorError, descendants, vim_setup, wait_until
+
+pytestmark = pytest.mark.editor
+
+KINDS = ["vim", "nvim"]
+DEFAULT_KEYS = {"<Leader>bb": "send", "<Leader>bi": "infill", "<Leader>bx": "stop"}
+
+
+def maparg(editor, lhs):
+    return editor.eval(f"maparg('{lhs}', 'n')")
+
+
+def wait_done(editor, timeout=15):
+    wait_until(lambda: not editor.eval("exists('b:bufbridge_job')"), timeout, message="the reply to finish")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_loading_the_plugin_defines_commands_and_maps_but_loads_nothing_else(kind, start_editor):
+    editor = start_editor(kind)
+    for command in ("BufBridge", "BufBridgeInfill", "BufBridgeStop"):
+        assert editor.eval(f"exists(':{command}')") == 2
+    for key, action in DEFAULT_KEYS.items():
+        assert maparg(editor, key) == f"<Plug>(bufbridge-{action})"
+    assert editor.eval("exists('g:autoloaded_bufbridge')") == 0, "plugin/ sourced the autoload file at startup"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_key_that_is_taken_is_left_alone(kind, start_editor):
+    editor = start_editor(kind, before=[
+        "nnoremap <Leader>bb :echo 'mine'<CR>",  # the key is taken
+        "nmap <F5> <Plug>(bufbridge-stop)",  # the action has a key of the user's choice
+    ])
+    assert maparg(editor, "<Leader>bb") == ":echo 'mine'<CR>"
+    assert maparg(editor, "<Leader>bi") == "<Plug>(bufbridge-infill)"
+    assert maparg(editor, "<Leader>bx") == ""
+    assert maparg(editor, "<F5>") == "<Plug>(bufbridge-stop)"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_default_maps_with_the_opt_out(kind, start_editor):
+    editor = start_editor(kind, before=["let g:bufbridge_no_maps = 1"])
+    for key, action in DEFAULT_KEYS.items():
+        assert maparg(editor, key) == ""
+        assert maparg(editor, f"<Plug>(bufbridge-{action})") != ""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_default_key_sends_the_buffer(kind, start_editor, server):
+    server.reply = fs.Reply(fs.openai_chat_stream(["mapped"]))
+    editor = start_editor(kind)
+    editor.set_lines([f"!api {server.url}/", "!user", "Hi"])
+    editor.feed("\\bb")  # <Leader> is a backslash by default
+    wait_until(lambda: editor.lines()[-1] == "mapped", message="the reply")
+    wait_done(editor)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_command_may_be_a_string(kind, start_editor, server):
+    server.reply = fs.Reply(fs.openai_chat_stream(["string"]))
+    editor = start_editor(kind, command=f"{sys.executable} -m bridge")
+    editor.set_lines([f"!api {server.url}/", "!user", "Hi"])
+    editor.command("BufBridge")
+    wait_done(editor)
+    assert editor.lines()[-1] == "string"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_missing_program_is_an_error_that_names_the_option(kind, start_editor, tmp_path):
+    editor = start_editor(kind, command=[str(tmp_path / "no-such-bufbridge")])
+    editor.set_lines(["!user", "Hi"])
+    with pytest.raises(EditorError, match=r"bufbridge: cannot run .*no-such-bufbridge.*g:bufbridge_command"):
+        editor.command("BufBridge")
+    assert editor.lines() == ["!user", "Hi"]
+    assert not editor.eval("exists('b:bufbridge_job')")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_helptags_and_help(kind, start_editor, tmp_path):
+    tree = tmp_path / "plugin-copy"  # doc/tags is generated here, not in the checkout
+    for part in ("plugin", "autoload", "doc"):
+        shutil.copytree(REPO / part, tree / part)
+    editor = start_editor(kind, setup=vim_setup(rtp=tree))
+    editor.command(f"helptags {tree / 'doc'}")
+    tags = (tree / "doc" / "tags").read_text()
+    for topic in ("bufbridge", ":BufBridge", ":BufBridgeInfill", ":BufBridgeStop", "g:bufbridge_command",
+                  "g:bufbridge_no_maps", "<Plug>(bufbridge-send)", "<Plug>(bufbridge-infill)",
+                  "<Plug>(bufbridge-stop)", "b:bufbridge_job", "bufbridge-undo"):
+        assert f"{topic}\tbufbridge.txt\t" in tags
+        editor.command(f"help {topic}")
+        assert editor.eval("&buftype") == "help"
+        assert editor.eval("expand('%:t')") == "bufbridge.txt", topic
+        editor.command("helpclose")
+
+
+def test_help_file_layout():
+    text = (REPO / "doc" / "bufbridge.txt").read_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("*bufbridge.txt*")
+    assert lines[-1] == " vim:tw=78:et:ft=help:norl:"
+    assert all(len(line) <= 78 for line in lines)
+    assert "\t" not in text
+    for line in lines:  # tags stand at the right margin
+        if re.search(r"\*\S+\*$", line) and not line.startswith("*bufbridge.txt*"):
+            assert len(line) == 78, line
+
+
+def test_every_function_aborts_and_plugin_only_declares():
+    for path in (REPO / "plugin" / "bufbridge.vim", REPO / "autoload" / "bufbridge.vim"):
+        for line in path.read_text().splitlines():
+            if re.match(r"\s*fu(nction)?!?\s", line):
+                assert line.rstrip().endswith("abort"), f"{path.name}: {line}"
+    plugin = (REPO / "plugin" / "bufbridge.vim").read_text()
+    assert "function" not in plugin
+    assert "job_start" not in plugin and "jobstart" not in plugin
+
+
+def test_neovim_streams_through_the_rpc_host(start_editor, server):
+    script = fs.openai_chat_stream(["host"])
+    gate = fs.Gate()
+    server.reply = fs.Reply(script[:2] + [gate] + script[2:])
+    editor = start_editor("nvim")
+    editor.set_lines([f"!api {server.url}/", "!user", "Hi"])
+    editor.command("BufBridge")
+    assert gate.wait_reached(10)
+    arguments = []
+    for pid in descendants(editor.proc.pid):
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            arguments.append(f.read().split(b"\0")[:-1])
+    assert [b"-m", b"bridge", b"nvim"] in [args[-3:] for args in arguments]
+    gate.open()
+    wait_done(editor)
+    assert editor.lines()[-1] == "host"
+    assert "plain job" not in editor.messages()
+
+
+def test_neovim_without_pynvim_says_so_once_and_uses_a_plain_job(start_editor, server):
+    server.reply = fs.Reply(fs.openai_chat_stream(["plain"]))
+    # The filter's Python without pynvim: the import fails as it would if it were not installed.
+    hide_pynvim = "import sys; sys.modules['pynvim'] = None; from bridge.cli import entry; entry()"
+    editor = start_editor("nvim", command=[sys.executable, "-c", hide_pynvim])
+    text = [f"!api {server.url}/", "!user", "Hi"]
+    editor.set_lines(text)
+    editor.command("BufBridge")
+    wait_done(editor)
+    assert editor.lines() == text + ["", "!assistant", "", "plain"]
+
+    editor.command("BufBridge")
+    wait_done(editor)
+    assert editor.lines()[-1] == "plainplain"
+    assert editor.messages().count("pynvim is not installed") == 1
+    assert len(server.requests) == 2
