@@ -28,6 +28,7 @@ class Request:
     secrets: tuple = ()
     notes: tuple = ()  # told to the user with the reply
     header_line: bool = True  # write "!assistant" before the reply
+    continues: str = ""  # the assistant text this reply continues (assistant prefill), if any
     prepend: str = ""
     stats: bool = False
     gpt_oss: bool = False
@@ -74,6 +75,7 @@ def build(doc, fields=None):
         secrets=secrets,
         notes=tuple(doc.notes) + notes,
         header_line=mode == "chat" and not continuing,
+        continues=messages[-1].content if continuing else "",
         prepend=doc.prepend,
         stats=doc.stats,
         gpt_oss=doc.gpt_oss,

@@ -30,12 +30,15 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
     """
     decode = wire.module(request.wire).decode
     gpt_oss = harmony.filter() if request.gpt_oss else None
+    echo = EchoFilter(request.continues) if request.continues else None
     thinking = False
     done = stopped = False
 
     def emit(text):
         """Write reply text; True when the stop filter ends the completion."""
         finished = False
+        if echo is not None:
+            text = echo.feed(text)
         if stops is not None:
             text, finished = stops.feed(text)
         out.write(gpt_oss.feed(text) if gpt_oss else text)
@@ -80,6 +83,8 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
                 raise StreamError(piece.message)
         if stopped:
             break
+    if echo is not None and not stopped:
+        emit(echo.flush())
     if stops is not None and not stopped:
         out.write(stops.finish())
     if gpt_oss:
@@ -92,6 +97,37 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
             f"the reply from {request.url} ended before it was complete (the connection closed without an end-of-stream marker)",
             hint="the server may have crashed or been stopped; the text so far is kept — run again to continue it",
         )
+
+
+class EchoFilter:
+    """Drops the continued text when the server sends it back before the continuation.
+
+    Continuing an ``!assistant`` message uses assistant prefill. Some llama.cpp
+    builds start such a reply with the prefill itself; most servers send only
+    the continuation. The first text is held while it may still be the echo.
+    """
+
+    def __init__(self, prefill):
+        self.prefill = prefill
+        self.held = ""
+        self.decided = False
+
+    def feed(self, text):
+        if self.decided:
+            return text
+        self.held += text
+        if self.held.startswith(self.prefill):
+            return self._decide(self.held[len(self.prefill):])
+        if self.prefill.startswith(self.held):
+            return ""  # still possibly the echo
+        return self._decide(self.held)
+
+    def flush(self):
+        return "" if self.decided else self._decide(self.held)
+
+    def _decide(self, text):
+        self.decided, self.held = True, ""
+        return text
 
 
 def format_stats(stats):
