@@ -29,74 +29,97 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
     closing of the response stops the server.
     """
     decode = wire.module(request.wire).decode
-    gpt_oss = harmony.filter() if request.gpt_oss else None
-    echo = EchoFilter(request.continues) if request.continues else None
-    thinking = False
+    reply = Reply(request, out, stats, stops, clock)
     done = stopped = False
-
-    def emit(text):
-        """Write reply text; True when the stop filter ends the completion."""
-        finished = False
-        if echo is not None:
-            text = echo.feed(text)
-        if stops is not None:
-            text, finished = stops.feed(text)
-        out.write(gpt_oss.feed(text) if gpt_oss else text)
-        return finished
-
     for event in sse.events(chunks):
-        data = event.data
-        if data == sse.DONE:
+        if event.data == sse.DONE:
             done = True
             break
-        message = wire.error_message(data) if data is not None else None
-        if message or event.kind == "error":
-            quoted = " ".join((message or event.raw).split())  # !error is one line
-            raise StreamError(f"the server reported an error during the reply: {quoted}")
-        if not isinstance(data, dict):
+        _raise_on_error(event)
+        if not isinstance(event.data, dict):
             continue
-        for piece in decode(data, event.kind):
-            if isinstance(piece, (wire.Text, wire.Reasoning)):
-                stats.pieces += 1
-                if stats.first_piece is None:
-                    stats.first_piece = clock()
-            if isinstance(piece, wire.Text):
-                if thinking:
-                    out.write("\n</think>\n\n")
-                    thinking = False
-                if emit(piece.text):
-                    stopped = True
-                    stats.finish_reason = "stop heuristic: " + (stops.reason or "")
-                    break
-            elif isinstance(piece, wire.Reasoning):
-                if not thinking:
-                    out.write("<think>\n")
-                    thinking = True
-                out.write(piece.text)
-            elif isinstance(piece, wire.Done):
-                done = True
-                stats.finish_reason = piece.reason
-            elif isinstance(piece, wire.Meta):
-                stats.usage.update(piece.usage or {})
-                stats.timings.update(piece.timings or {})
-            elif isinstance(piece, wire.Fail):
-                raise StreamError(piece.message)
+        for piece in decode(event.data, event.kind):
+            done = done or isinstance(piece, wire.Done)
+            stopped = reply.take(piece)
+            if stopped:
+                break
         if stopped:
             break
-    if echo is not None and not stopped:
-        emit(echo.flush())
-    if stops is not None and not stopped:
-        out.write(stops.finish())
-    if gpt_oss:
-        out.write(gpt_oss.flush())
-    if thinking:
-        out.write("\n</think>\n\n")
-    stats.finished = clock()
+    reply.finish(stopped)
     if not done and not stopped:
         raise StreamError(
             f"the reply from {request.url} ended before it was complete (the connection closed without an end-of-stream marker)",
             hint="the server may have crashed or been stopped; the text so far is kept — run again to continue it",
         )
+
+
+def _raise_on_error(event):
+    message = wire.error_message(event.data) if event.data is not None else None
+    if message or event.kind == "error":
+        quoted = " ".join((message or event.raw).split())  # !error is one line
+        raise StreamError(f"the server reported an error during the reply: {quoted}")
+
+
+class Reply:
+    """One reply being written: text goes through the echo, stop and harmony filters in that order."""
+
+    def __init__(self, request, out, stats, stops, clock):
+        self.out, self.stats, self.stops, self.clock = out, stats, stops, clock
+        self.echo = EchoFilter(request.continues) if request.continues else None
+        self.gpt_oss = harmony.filter() if request.gpt_oss else None
+        self.thinking = False
+
+    def take(self, piece):
+        """Handle one decoded piece; True when the stop filter says the completion is complete."""
+        if isinstance(piece, (wire.Text, wire.Reasoning)):
+            self.stats.pieces += 1
+            if self.stats.first_piece is None:
+                self.stats.first_piece = self.clock()
+        if isinstance(piece, wire.Text):
+            self._think(False)
+            return self.text(piece.text)
+        if isinstance(piece, wire.Reasoning):
+            self._think(True)
+            self.out.write(piece.text)
+        elif isinstance(piece, wire.Done):
+            self.stats.finish_reason = piece.reason
+        elif isinstance(piece, wire.Meta):
+            self.stats.usage.update(piece.usage or {})
+            self.stats.timings.update(piece.timings or {})
+        elif isinstance(piece, wire.Fail):
+            raise StreamError(piece.message)
+        return False
+
+    def text(self, text):
+        """Write reply text through the filters; True when the stop filter ends the completion."""
+        if self.echo:
+            text = self.echo.feed(text)
+        stop = False
+        if self.stops:
+            text, stop = self.stops.feed(text)
+            if stop:
+                self.stats.finish_reason = "stop heuristic: " + (self.stops.reason or "")
+        self._write(text)
+        return stop
+
+    def finish(self, stopped):
+        """Flush what the filters hold back (not after a stop: that text was cut) and close <think>."""
+        if not stopped and self.echo:
+            stopped = self.text(self.echo.flush())
+        if not stopped and self.stops:
+            self._write(self.stops.finish())
+        if self.gpt_oss:
+            self.out.write(self.gpt_oss.flush())
+        self._think(False)
+        self.stats.finished = self.clock()
+
+    def _write(self, text):
+        self.out.write(self.gpt_oss.feed(text) if self.gpt_oss else text)
+
+    def _think(self, on):
+        if on != self.thinking:
+            self.out.write("<think>\n" if on else "\n</think>\n\n")
+            self.thinking = on
 
 
 class EchoFilter:
