@@ -3,6 +3,14 @@
 " The functions in this file are for internal use only; the interface is the
 " commands and <Plug> maps of plugin/bufbridge.vim, see :help bufbridge.
 "
+" Three kinds of request (state.mode):
+"   - 'send': the buffer as it is; the reply goes at its end;
+"   - 'marker' infill (Illume's model): the buffer with a line !infill above
+"     the cursor line; the reply goes on new lines above the cursor line;
+"   - 'cursor' infill, for source files: the buffer as plain text and the
+"     cursor as arguments (`bufbridge --infill-at LINE:COL ...`), so that no
+"     line of the file is read as a directive; the reply goes in at the cursor.
+"
 " A reply is written by one of two carriers, into the same place and the same
 " way (s:write):
 "   - a plain job: the buffer goes to the filter's stdin, its stdout comes
@@ -20,14 +28,20 @@ let s:next_key = 0     " the last job state key; keys are also Vim text property
 let s:no_pynvim = 0    " the filter's Python has no pynvim: use plain jobs
 let s:NO_PYNVIM = 3    " exit status of `bufbridge nvim` when pynvim is missing
 
+" Filetypes of prose and chats: 'auto' infill uses the !infill marker there,
+" and cursor infill in every other buffer that has a filetype. Documented in
+" :help g:bufbridge_infill.
+let s:TEXT_FILETYPES = ['text', 'markdown', 'mail', 'gitcommit', 'help', 'bufbridge']
+let s:EXTRA_MAX_BYTES = 262144  " cursor infill sends no other buffer larger than this
+
 " Commands {{{1
 
 function! bufbridge#send() abort
-  return s:start(0)
+  return s:start('send')
 endfunction
 
 function! bufbridge#infill() abort
-  return s:start(line('.'))
+  return s:start('infill')
 endfunction
 
 function! bufbridge#stop() abort
@@ -48,17 +62,17 @@ function! s:running(buf) abort
   return type(vars) == v:t_dict ? get(vars, 'bufbridge_job', {}) : {}
 endfunction
 
-" line: 0 to append the reply to the buffer, else the cursor line for infill.
-function! s:start(line) abort
+" kind: 'send' or 'infill'.
+function! s:start(kind) abort
   let buf = bufnr('')
   if !empty(s:running(buf))
     return s:fail('a reply is already streaming into this buffer; :BufBridgeStop stops it')
   endif
   try
-    let state = s:new_state(buf, a:line, s:command())
-    call s:mark(state)
+    let state = s:new_state(buf, a:kind ==# 'send' ? 'send' : s:infill_mode(), s:command())
     let started = 0
     try
+      call s:prepare(state)
       if has('nvim') && !s:no_pynvim
         call s:start_host(state)
       else
@@ -67,7 +81,7 @@ function! s:start(line) abort
       let started = 1
     finally
       if !started
-        call s:unmark(state)
+        call s:release(state)
       endif
     endtry
   catch /^bufbridge:/
@@ -77,17 +91,27 @@ function! s:start(line) abort
   return ''
 endfunction
 
-function! s:new_state(buf, line, cmd) abort
+" state.after: where the mark was last seen, [line, byte column].
+function! s:new_state(buf, mode, cmd) abort
   let s:next_key += 1
-  return {'key': s:next_key, 'buf': a:buf, 'line': a:line, 'cmd': a:cmd,
-        \ 'id': 0, 'tick': -1, 'opened': 0, 'after': a:line, 'written': 0,
+  return {'key': s:next_key, 'buf': a:buf, 'mode': a:mode, 'cmd': a:cmd,
+        \ 'id': 0, 'tick': -1, 'opened': 0, 'written': 0,
+        \ 'after': [line('.'), a:mode ==# 'cursor' ? col('.') : 1],
         \ 'stopped': 0, 'gone': 0, 'exited': 0, 'closed': 0, 'status': 0,
-        \ 'stderr': '', 'input': ''}
+        \ 'stderr': '', 'input': '', 'extra': '', 'options': []}
+endfunction
+
+" What the request needs besides the buffer, gathered before the job starts.
+function! s:prepare(state) abort
+  call s:mark(a:state)
+  if a:state.mode ==# 'cursor'
+    let a:state.options = s:infill_options()
+    let a:state.extra = s:write_extras(a:state.buf)
+  endif
 endfunction
 
 function! s:command() abort
-  let cmd = get(g:, 'bufbridge_command', ['bufbridge'])
-  let cmd = type(cmd) == v:t_list ? copy(cmd) : split(cmd)
+  let cmd = s:arguments_option('g:bufbridge_command', get(g:, 'bufbridge_command', ['bufbridge']))
   if get(cmd, 0, '') =~# '^\~[/\\]'
     let cmd[0] = expand(cmd[0])
   endif
@@ -98,27 +122,113 @@ function! s:command() abort
   return cmd
 endfunction
 
-" What the filter reads: the buffer, and for infill a line !infill just above
-" the cursor line (the text above it is the prefix, the rest the suffix).
+" An option that holds arguments: a List, or a String split at white space.
+function! s:arguments_option(name, value) abort
+  if type(a:value) == v:t_string
+    return split(a:value)
+  elseif type(a:value) == v:t_list
+    return map(copy(a:value), 'type(v:val) == v:t_string ? v:val : string(v:val)')
+  endif
+  throw 'bufbridge: ' . a:name . ' must be a List of arguments'
+endfunction
+
+" Infill mode {{{1
+
+" 'cursor' or 'marker', from b:bufbridge_infill or g:bufbridge_infill.
+function! s:infill_mode() abort
+  let name = exists('b:bufbridge_infill') ? 'b:bufbridge_infill' : 'g:bufbridge_infill'
+  let mode = get(b:, 'bufbridge_infill', get(g:, 'bufbridge_infill', 'auto'))
+  if mode is# 'auto'
+    return s:is_source(&filetype) ? 'cursor' : 'marker'
+  elseif mode is# 'cursor' || mode is# 'marker'
+    return mode
+  endif
+  throw 'bufbridge: ' . name . ' must be ''auto'', ''cursor'' or ''marker'', not ' . string(mode)
+endfunction
+
+" A source file has a filetype, none of whose dotted parts is a text filetype.
+function! s:is_source(filetype) abort
+  let parts = split(a:filetype, '\.')
+  return !empty(parts) && empty(filter(parts, 'index(s:TEXT_FILETYPES, v:val) >= 0'))
+endfunction
+
+" The user's filter options for cursor infill (--fim, --profile, ...).
+function! s:infill_options() abort
+  let name = exists('b:bufbridge_infill_args') ? 'b:bufbridge_infill_args' : 'g:bufbridge_infill_args'
+  return s:arguments_option(name, get(b:, 'bufbridge_infill_args', get(g:, 'bufbridge_infill_args', [])))
+endfunction
+
+" What the filter reads and its arguments {{{1
+
+" The buffer; for marker infill, a line !infill just above the cursor line
+" (the text above it is the prefix, the rest the suffix).
 function! s:input(state) abort
   let lines = getbufline(a:state.buf, 1, '$')
-  if a:state.line
+  if a:state.mode ==# 'marker'
     call insert(lines, '!infill', s:mark_line(a:state) - 1)
   endif
   return lines
 endfunction
 
+" The arguments of this request after g:bufbridge_command; read together
+" with the buffer, so that the position matches the text.
+function! s:arguments(state) abort
+  if a:state.mode !=# 'cursor'
+    return []
+  endif
+  let [lnum, col] = s:mark_pos(a:state)
+  let args = ['--infill-at', lnum . ':' . col]
+  let name = bufname(a:state.buf)
+  if name !=# ''
+    let args += ['--filename', fnamemodify(name, ':.')]
+  endif
+  let args += a:state.options
+  return args + (empty(a:state.extra) ? [] : ['--extra-json', a:state.extra])
+endfunction
+
+" The other buffers as context for cursor infill: a temporary file for
+" --extra-json, or '' when there are none.
+function! s:write_extras(buf) abort
+  let items = s:extras(a:buf)
+  if empty(items)
+    return ''
+  endif
+  let file = tempname()
+  call writefile([json_encode(items)], file)
+  return file
+endfunction
+
+" Every other listed, loaded, normal buffer with a name and at most
+" s:EXTRA_MAX_BYTES, as {filename, text}, sorted by name.
+function! s:extras(buf) abort
+  let items = []
+  for info in getbufinfo({'buflisted': 1, 'bufloaded': 1})
+    if info.bufnr == a:buf || info.name ==# '' || getbufvar(info.bufnr, '&buftype') !=# ''
+          \ || info.linecount > s:EXTRA_MAX_BYTES
+      continue
+    endif
+    let text = join(getbufline(info.bufnr, 1, '$'), "\n") . "\n"
+    if len(text) <= s:EXTRA_MAX_BYTES
+      call add(items, {'filename': fnamemodify(bufname(info.bufnr), ':.'), 'text': text})
+    endif
+  endfor
+  return sort(items, {a, b -> a.filename <# b.filename ? -1 : a.filename ># b.filename})
+endfunction
+
+" Carriers {{{1
+
 " A plain job: the buffer on stdin, the reply from stdout as it arrives.
 " Neither editor blocks on a large buffer: Neovim queues what the pipe cannot
 " take yet, Vim reads it from a file.
 function! s:start_job(state) abort
+  let cmd = a:state.cmd + s:arguments(a:state)
   if has('nvim')
-    let a:state.id = jobstart(a:state.cmd, {
+    let a:state.id = jobstart(cmd, {
           \ 'on_stdout': function('s:nvim_out', [a:state]),
           \ 'on_stderr': function('s:nvim_err', [a:state]),
           \ 'on_exit': function('s:nvim_exit', [a:state])})
     if a:state.id <= 0
-      throw 'bufbridge: cannot start ' . join(a:state.cmd)
+      throw 'bufbridge: cannot start ' . join(cmd)
     endif
     call chansend(a:state.id, s:input(a:state) + [''])
     call chanclose(a:state.id, 'stdin')
@@ -126,7 +236,7 @@ function! s:start_job(state) abort
   endif
   let a:state.input = tempname()
   call writefile(s:input(a:state), a:state.input)
-  let a:state.job = job_start(a:state.cmd, {
+  let a:state.job = job_start(cmd, {
         \ 'in_io': 'file', 'in_name': a:state.input,
         \ 'out_mode': 'raw', 'err_mode': 'raw',
         \ 'out_cb': function('s:vim_out', [a:state]),
@@ -134,12 +244,11 @@ function! s:start_job(state) abort
         \ 'exit_cb': function('s:vim_exit', [a:state]),
         \ 'close_cb': function('s:vim_close', [a:state])})
   if job_status(a:state.job) ==# 'fail'
-    call delete(a:state.input)
-    throw 'bufbridge: cannot start ' . join(a:state.cmd)
+    throw 'bufbridge: cannot start ' . join(cmd)
   endif
 endfunction
 
-" Neovim: `bufbridge nvim` attaches to us over its stdio and asks
+" Neovim: `bufbridge [OPTIONS] nvim` attaches to us over its stdio and asks
 " bufbridge#host_start() what to read.
 function! s:start_host(state) abort
   let a:state.host = 1
@@ -155,7 +264,7 @@ endfunction
 " Job callbacks {{{1
 
 function! s:vim_out(state, channel, text) abort
-  call s:write(a:state, a:text)
+  call s:out(a:state, a:text)
 endfunction
 
 function! s:vim_err(state, channel, text) abort
@@ -180,10 +289,7 @@ endfunction
 
 " Neovim splits output into a list at newlines; joining restores the bytes.
 function! s:nvim_out(state, id, data, event) abort
-  let text = join(a:data, "\n")
-  if text !=# ''
-    call s:write(a:state, text)
-  endif
+  call s:out(a:state, join(a:data, "\n"))
 endfunction
 
 function! s:nvim_err(state, id, data, event) abort
@@ -212,16 +318,25 @@ function! s:host_exit(state, id, status, event) abort
   call s:nvim_exit(a:state, a:id, a:status, a:event)
 endfunction
 
+" A piece of a plain job's output. It may end anywhere, even inside a UTF-8
+" character: pieces are joined as bytes, so the next one completes it.
+function! s:out(state, text) abort
+  if a:text !=# ''
+    call s:write(a:state, a:text)
+  endif
+endfunction
+
 " The RPC host's side of the conversation (bridge/nvim_host.py) {{{1
 
-" What the host started on `channel` should read: the buffer, and the line
-" to put !infill above (0: no infill).
+" What the host started on `channel` should read: the buffer, the line to
+" put !infill above (0: none), and the arguments to add to its own.
 function! bufbridge#host_start(channel) abort
   let state = get(s:jobs, a:channel, {})
   if empty(state)
     return {}
   endif
-  return {'buffer': state.buf, 'line': state.line ? s:mark_line(state) : 0}
+  return {'buffer': state.buf, 'line': state.mode ==# 'marker' ? s:mark_line(state) : 0,
+        \ 'args': s:arguments(state)}
 endfunction
 
 " A piece of the reply from the host; 0 when it cannot be written (stop).
@@ -299,19 +414,23 @@ function! s:put(state, text) abort
     let &l:undolevels = &l:undolevels  " closes the user's undo step
   endif
   let lines = split(a:text, "\n", 1)
-  let lnum = s:target(a:state)
-  call setline(lnum, getline(lnum) . lines[0])
-  if len(lines) > 1
-    call append(lnum, lines[1:])
+  if a:state.mode ==# 'cursor'
+    call s:insert(a:state, lines)
+  else
+    let lnum = s:target(a:state)
+    call setline(lnum, getline(lnum) . lines[0])
+    if len(lines) > 1
+      call append(lnum, lines[1:])
+    endif
   endif
   let a:state.tick = b:changedtick
 endfunction
 
 " The line the reply continues: the last line of the buffer (the reply
 " starts with a blank line and !assistant, so it reads as a new message), or
-" for infill the line above the mark.
+" for marker infill the line above the mark.
 function! s:target(state) abort
-  if !a:state.line
+  if a:state.mode ==# 'send'
     return line('$')
   endif
   if !a:state.opened
@@ -321,47 +440,118 @@ function! s:target(state) abort
   return s:mark_line(a:state) - 1
 endfunction
 
-" The infill mark: the cursor line, where the suffix starts. It follows the
-" line when lines are added or deleted above it. {{{1
-
-function! s:mark(state) abort
-  if !a:state.line
-    return
-  endif
+" Cursor infill: the lines go in at the mark, which moves to their end; the
+" text after the mark follows the last of them, and so does a cursor in it
+" (as Neovim's nvim_buf_set_text() does by itself).
+function! s:insert(state, lines) abort
+  let [lnum, col] = s:mark_pos(a:state)
+  let last = lnum + len(a:lines) - 1
+  let end = len(a:lines) == 1 ? col + len(a:lines[0]) : len(a:lines[-1]) + 1
   if has('nvim')
-    let a:state.mark = nvim_buf_set_extmark(a:state.buf, s:namespace(), a:state.line - 1, 0, {})
-    return
+    call nvim_buf_set_text(0, lnum - 1, col - 1, lnum - 1, col - 1, a:lines)
+  else
+    let [cursor_lnum, cursor_col] = [line('.'), col('.')]
+    let line = getline(lnum)
+    let new = [strpart(line, 0, col - 1) . a:lines[0]] + a:lines[1:]
+    let new[-1] .= strpart(line, col - 1)
+    call setline(lnum, new[0])
+    if len(new) > 1
+      call append(lnum, new[1:])
+    endif
+    if cursor_lnum == lnum && cursor_col >= col
+      call cursor(last, end + cursor_col - col)
+    endif
   endif
-  if empty(prop_type_get('bufbridge'))
-    call prop_type_add('bufbridge', {})
-  endif
-  call prop_add(a:state.line, 1, {'type': 'bufbridge', 'id': a:state.key,
-        \ 'bufnr': a:state.buf, 'length': 0})
+  call s:place_mark(a:state, last, end)
 endfunction
 
-" The mark's line; if the user deleted that line, where it last was.
-function! s:mark_line(state) abort
+" The mark: where the reply goes {{{1
+"
+" Marker infill: column 1 of the cursor line, where the suffix starts; the
+" reply goes on new lines above it. Cursor infill: the cursor, where the
+" suffix starts; the reply goes in just before it. The mark follows the text
+" when the user adds or deletes lines above it while the reply streams.
+
+function! s:mark(state) abort
+  if a:state.mode !=# 'send'
+    call s:place_mark(a:state, a:state.after[0], a:state.after[1])
+  endif
+endfunction
+
+function! s:place_mark(state, lnum, col) abort
   if has('nvim')
-    let pos = nvim_buf_get_extmark_by_id(a:state.buf, s:namespace(), a:state.mark, {})
-    let lnum = empty(pos) ? 0 : pos[0] + 1
+    let a:state.mark = nvim_buf_set_extmark(a:state.buf, s:namespace(), a:lnum - 1, a:col - 1,
+          \ has_key(a:state, 'mark') ? {'id': a:state.mark} : {})
   else
-    let lnum = get(prop_find({'type': 'bufbridge', 'id': a:state.key,
-          \ 'bufnr': a:state.buf, 'lnum': 1, 'col': 1}, 'f'), 'lnum', 0)
+    if empty(prop_type_get('bufbridge'))
+      call prop_type_add('bufbridge', {})
+    endif
+    let old = a:state.after[0]
+    if old <= s:line_count(a:state.buf)  " Vim's setline() may have removed it already
+      call prop_remove(s:prop(a:state, {'all': 1}), old)
+    endif
+    call prop_add(a:lnum, a:col, s:prop(a:state, {'length': 0}))
   endif
-  if lnum
-    let a:state.after = lnum
+  let a:state.after = [a:lnum, a:col]
+endfunction
+
+" Our text property in Vim; 'both': other plugins may use the same id.
+function! s:prop(state, more) abort
+  return extend({'type': 'bufbridge', 'id': a:state.key, 'both': 1, 'bufnr': a:state.buf}, a:more)
+endfunction
+
+" The mark's position, [line, byte column]. If the user deleted its line,
+" where it last was, kept within the buffer (for marker infill, the line
+" after the last one is within).
+function! s:mark_pos(state) abort
+  let last = s:line_count(a:state.buf)
+  let found = has('nvim') ? s:extmark_pos(a:state) : s:prop_pos(a:state, last)
+  if !empty(found)
+    let a:state.after = found
   endif
-  return min([a:state.after, getbufinfo(a:state.buf)[0].linecount + 1])
+  let [lnum, col] = a:state.after
+  if a:state.mode ==# 'marker'
+    return [min([lnum, last + 1]), 1]
+  endif
+  let lnum = min([lnum, last])
+  let length = len(get(getbufline(a:state.buf, lnum), 0, ''))
+  return [lnum, a:state.after[0] > last ? length + 1 : min([col, length + 1])]
+endfunction
+
+function! s:mark_line(state) abort
+  return s:mark_pos(a:state)[0]
+endfunction
+
+function! s:extmark_pos(state) abort
+  let pos = nvim_buf_get_extmark_by_id(a:state.buf, s:namespace(), a:state.mark, {})
+  return empty(pos) ? [] : [pos[0] + 1, pos[1] + 1]
+endfunction
+
+" Searched from where it was last seen: after the lines that were added
+" above it, else before it.
+function! s:prop_pos(state, last) abort
+  let from = s:prop(a:state, {'lnum': min([a:state.after[0], a:last]), 'col': 1})
+  let found = prop_find(from, 'f')
+  if empty(found)
+    let found = prop_find(from, 'b')
+  endif
+  return empty(found) ? [] : [found.lnum, found.col]
+endfunction
+
+function! s:line_count(buf) abort
+  return has('nvim') ? nvim_buf_line_count(a:buf) : getbufinfo(a:buf)[0].linecount
 endfunction
 
 function! s:unmark(state) abort
-  if !a:state.line || !bufloaded(a:state.buf)
+  if a:state.mode ==# 'send' || !bufloaded(a:state.buf)
     return
   endif
   if has('nvim')
-    call nvim_buf_del_extmark(a:state.buf, s:namespace(), a:state.mark)
-  else
-    call prop_remove({'type': 'bufbridge', 'id': a:state.key, 'bufnr': a:state.buf, 'all': 1})
+    if has_key(a:state, 'mark')
+      call nvim_buf_del_extmark(a:state.buf, s:namespace(), a:state.mark)
+    endif
+  elseif !empty(prop_type_get('bufbridge'))
+    call prop_remove(s:prop(a:state, {'all': 1}))
   endif
 endfunction
 
@@ -379,23 +569,43 @@ function! s:kill(state) abort
   endif
 endfunction
 
-function! s:finish(state) abort
+" The mark and the temporary files go when the job ends or fails to start.
+function! s:release(state) abort
   call s:unmark(a:state)
-  if !empty(a:state.input)
-    call delete(a:state.input)
-  endif
+  for file in [a:state.input, a:state.extra]
+    if !empty(file)
+      call delete(file)
+    endif
+  endfor
+endfunction
+
+function! s:finish(state) abort
+  call s:release(a:state)
   if s:running(a:state.buf) is a:state
     call remove(getbufvar(a:state.buf, ''), 'bufbridge_job')
   endif
-  for line in split(a:state.stderr, "\n")
-    call s:say(line =~# '^bufbridge:' ? line : 'bufbridge: ' . line)
-  endfor
+  let explained = s:report(a:state.stderr)
   if a:state.stopped
     call s:say('bufbridge: stopped')
-  elseif a:state.status != 0 && !a:state.gone
+  elseif a:state.status != 0 && !a:state.gone && !(explained && a:state.mode ==# 'cursor')
     call s:warn('the filter exited with status ' . a:state.status
-          \ . (a:state.written ? '; the !error block in the buffer says why' : ''))
+          \ . (a:state.written && a:state.mode !=# 'cursor' ? '; the !error block in the buffer says why' : ''))
   endif
+endfunction
+
+" The filter's standard error into :messages; whether it reported an error.
+function! s:report(stderr) abort
+  let errors = 0
+  for line in split(a:stderr, "\n")
+    let line = line =~# '^bufbridge:' ? line : 'bufbridge: ' . line
+    if line =~# '^bufbridge: error:'
+      call s:error(line)
+      let errors += 1
+    else
+      call s:say(line)
+    endif
+  endfor
+  return errors > 0
 endfunction
 
 " Messages {{{1
@@ -411,6 +621,12 @@ endfunction
 function! s:warn(message) abort
   echohl WarningMsg
   echomsg 'bufbridge: ' . a:message
+  echohl None
+endfunction
+
+function! s:error(message) abort
+  echohl ErrorMsg
+  echomsg a:message
   echohl None
 endfunction
 

@@ -44,11 +44,11 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         from .serve import main as serve_main
 
         return serve_main(argv[1:], env=env, stdout=stdout, stderr=stderr)
-    if argv[:1] == ["nvim"]:  # started by the Neovim plugin as an RPC job
+    args = parser().parse_args(argv)
+    if args.file == "nvim":  # `bufbridge [OPTIONS] nvim`: the Neovim plugin's RPC host, OPTIONS for its every request
         from .nvim_host import main as nvim_main
 
-        return nvim_main(argv[1:], env=env)
-    args = parser().parse_args(argv)
+        return nvim_main(argv, env=env)
     if args.list_profiles:
         return list_profiles(env, stdout)
     out = Output(stdout)

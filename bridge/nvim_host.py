@@ -1,12 +1,16 @@
 """``bufbridge nvim``: the filter, run by the Neovim plugin as an RPC job.
 
-The plugin starts ``jobstart([...g:bufbridge_command..., 'nvim'], {'rpc': v:true})``.
-This process attaches to Neovim over its standard input and output, asks the
-plugin which buffer (and, for infill, which line) the job is for, reads the
-buffer through the API and runs the command line's own filter on it. The
-reply goes to the plugin's ``bufbridge#host_write()`` instead of standard
-output; the plugin decides where each piece lands and keeps the reply one
-undo step, exactly as it does for the output of a plain job.
+The plugin starts ``jobstart([...g:bufbridge_command..., 'nvim'], {'rpc': v:true})``,
+so the command line is ``bufbridge [OPTIONS] nvim``: the OPTIONS (``--allow-env``,
+``--profile NAME``, ...) apply to the request the host makes. This process
+attaches to Neovim over its standard input and output, asks the plugin which
+buffer the job is for and how to read it (for marker infill, the line to put
+``!infill`` above; for cursor infill, the arguments ``--infill-at LINE:COL ...``
+that the plugin computed from its mark), reads the buffer through the API and
+runs the command line's own filter on it. The reply goes to the plugin's
+``bufbridge#host_write()`` instead of standard output; the plugin decides
+where each piece lands and keeps the reply one undo step, exactly as it does
+for the output of a plain job.
 
 Pieces go out as notifications, so neither side waits for the other while
 the reply streams; every ``SYNC_EVERY`` seconds one write waits for Neovim's
@@ -54,7 +58,7 @@ class BufferStream:
 
 
 def buffer_text(nvim, job):
-    """The buffer of ``job`` as the filter reads it: an ``!infill`` line above ``job['line']`` when it is set."""
+    """The buffer of ``job`` as the filter reads it: an ``!infill`` line above ``job['line']`` when it is set, else the lines as they are."""
     lines = nvim.api.buf_get_lines(job["buffer"], 0, -1, True)
     if job.get("line"):
         lines.insert(job["line"] - 1, "!infill")
@@ -62,11 +66,11 @@ def buffer_text(nvim, job):
 
 
 def main(argv, *, env):
-    """Serve one reply for the Neovim plugin; return the exit status."""
+    """Serve one reply for the Neovim plugin; return the exit status. ``argv`` is ``[OPTIONS...] nvim``."""
     from .cli import main as filter_main
 
-    if argv:
-        print(f"bufbridge nvim: unexpected arguments {' '.join(argv)}", file=sys.stderr)
+    if argv[-1:] != ["nvim"]:
+        print(f"bufbridge: nvim must be the last argument (bufbridge [OPTIONS] nvim), not: {' '.join(argv)}", file=sys.stderr)
         return 2
     try:
         import pynvim
@@ -78,7 +82,7 @@ def main(argv, *, env):
         return 2
     nvim = pynvim.attach("stdio")
     try:
-        return serve(nvim, env, filter_main)
+        return serve(nvim, env, filter_main, argv[:-1])
     except Exception as err:  # a bug or a broken channel: one line, no traceback unless asked for
         if env.get("BUFBRIDGE_DEBUG"):
             raise
@@ -91,15 +95,16 @@ def main(argv, *, env):
             pass
 
 
-def serve(nvim, env, filter_main):
-    """Run the filter on the buffer the plugin names; return the filter's exit status."""
+def serve(nvim, env, filter_main, options=()):
+    """Run the filter, with ``options`` and the plugin's arguments, on the buffer the plugin names; return its exit status."""
     job = nvim.call("bufbridge#host_start", nvim.channel_id)
     if not job:
         print("bufbridge nvim: the plugin has no job for this channel", file=sys.stderr)
         return 2
     stdin = io.BytesIO(buffer_text(nvim, job).encode("utf-8", errors="surrogateescape"))
     stream = BufferStream(nvim)
-    status = filter_main([], stdin=stdin, stdout=stream, stderr=sys.stderr, env=env)
+    argv = [*options, *job.get("args", [])]
+    status = filter_main(argv, stdin=stdin, stdout=stream, stderr=sys.stderr, env=env)
     try:
         stream.sync()  # every piece is in the buffer before the job ends
     except BrokenPipeError:

@@ -94,7 +94,9 @@ def test_helptags_and_help(kind, start_editor, tmp_path):
     tags = (tree / "doc" / "tags").read_text()
     for topic in ("bufbridge", ":BufBridge", ":BufBridgeInfill", ":BufBridgeStop", "g:bufbridge_command",
                   "g:bufbridge_no_maps", "<Plug>(bufbridge-send)", "<Plug>(bufbridge-infill)",
-                  "<Plug>(bufbridge-stop)", "b:bufbridge_job", "bufbridge-undo"):
+                  "<Plug>(bufbridge-stop)", "b:bufbridge_job", "bufbridge-undo", "g:bufbridge_infill",
+                  "b:bufbridge_infill", "g:bufbridge_infill_args", "b:bufbridge_infill_args",
+                  "bufbridge-cursor-infill", "bufbridge-marker-infill"):
         assert f"{topic}\tbufbridge.txt\t" in tags
         editor.command(f"help {topic}")
         assert editor.eval("&buftype") == "help"
@@ -154,8 +156,9 @@ def test_neovim_without_pynvim_says_so_once_and_uses_a_plain_job(start_editor, s
     wait_done(editor)
     assert editor.lines() == text + ["", "!assistant", "", "plain"]
 
+    server.reply = fs.Reply(fs.openai_chat_stream([" again"]))  # continues the reply
     editor.command("BufBridge")
     wait_done(editor)
-    assert editor.lines()[-1] == "plainplain"
+    assert editor.lines()[-1] == "plain again"
     assert editor.messages().count("pynvim is not installed") == 1
     assert len(server.requests) == 2
