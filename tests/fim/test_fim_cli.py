@@ -99,6 +99,20 @@ def test_no_stop_one_heuristic(server, env):
     assert out == "return sum(x * x for x in v)\n\n\ndef norm3(v):\n    return 0"
 
 
+def test_a_profile_turns_heuristics_off_through_the_template_it_names(server, env, isolated_config):
+    (isolated_config / "fim_templates").mkdir()
+    (isolated_config / "fim_templates" / "lenient.json").write_text(json.dumps({
+        "description": "a template whose stops are relaxed",
+        "template": "<P>{prefix}<S>{suffix}<M>",
+        "heuristics": {"dedent": False, "new-definition": False},
+    }))
+    (isolated_config / "profiles" / "lenient.profile").write_text(f"!api {server.url}/\n!profile fim:lenient\n")
+    server.reply = fs.Reply(fs.llama_stream(RUNAWAY))
+    status, out, _ = bufbridge(["--infill-at", AT, "--profile", "lenient"], SOURCE, env)
+    assert server.requests[0].path == "/completions" and server.requests[0].json["prompt"].startswith("<P>import math")
+    assert (status, out) == (0, "return sum(x * x for x in v)\n\n\ndef norm3(v):\n    return 0")
+
+
 def test_time_budget(server, env):
     script = fs.llama_stream(["a = 1\n"], stop=False) + [fs.Pause(0.4)] + fs.llama_stream(["    b = 2\n", "    c"], stop=False) + [fs.HOLD]
     server.reply = fs.Reply(script)
