@@ -53,7 +53,7 @@ def build(doc, fields=None):
     computed from a source file; the buffer's own text is then not used.
     """
     messages = doc.finish()
-    mode = "fim" if doc.mode == "infill" and doc.fim_template is not None else doc.mode
+    mode = "fim" if doc.mode == "infill" and doc.fim is not None else doc.mode
     body = resolve_body(DEFAULT_BODY, doc.settings)
     url, strict = _url(doc, body)
     if not strict:
@@ -121,7 +121,7 @@ def _fill_body(body, mode, messages, doc):
         body["input_suffix"] = suffix
     else:
         try:
-            body["prompt"] = fimtemplate.render(doc.fim_template, prefix, suffix)
+            body["prompt"] = fimtemplate.render(doc.fim.template, prefix, suffix)
         except BuildError as err:
             err.message = f"!infill template: {err.message}"
             raise

@@ -237,7 +237,7 @@ def plan(text, env, args):
     if name:
         name = name if name.startswith("fim:") else "fim:" + name
         loader.load_profile(doc, name, Source("--fim", 0, True), path_trusted=True)
-    template = _template(doc, env)
+    template = doc.fim  # loaded and validated once, by the profile or --fim
     heuristics = stops.rules(
         template.heuristics if template else None,
         disabled=stops.parse_names(args.no_stop),
@@ -257,18 +257,6 @@ def plan(text, env, args):
 
 def _limits(args):
     return Limits(args.prefix_lines, args.suffix_lines, args.ctx_tokens, args.extra_tokens)
-
-
-def _template(doc, env):
-    """The Template in force: one named by a profile or --fim, a raw ``!infill TEMPLATE`` from a profile, or None."""
-    from . import fimtemplate, profiles
-
-    if doc.fim_name:
-        found = profiles.find(doc.fim_name, env)
-        return fimtemplate.load(found.path, found.name)
-    if doc.fim_template is not None:
-        return fimtemplate.Template("!infill", doc.fim_template)
-    return None
 
 
 def _stop_strings(request):

@@ -63,8 +63,7 @@ class Document:
     roles_used: list = field(default_factory=list)  # (role, where) of !user/!assistant lines
     mode: str = "chat"
     infill_at: str | None = None
-    fim_template: str | None = None
-    fim_name: str | None = None
+    fim: fimtemplate.Template | None = None  # the FIM template in force, as loaded
     settings: list = field(default_factory=list)
     apis: list = field(default_factory=list)  # (url, from_buffer)
     headers: list = field(default_factory=list)
@@ -202,8 +201,7 @@ class Loader:
 
     def _infill(self, doc, args, where):
         if args:
-            doc.fim_template = args
-            doc.fim_name = None
+            doc.fim = fimtemplate.Template("!infill", args)
             return
         if doc.infill_at is not None:
             raise DirectiveError(f"a second !infill marker (the first is at {doc.infill_at})", hint="keep one !infill line where the text is to be filled in")
@@ -252,7 +250,7 @@ class Loader:
     @staticmethod
     def _load_template(doc, found, source):
         template = fimtemplate.load(found.path, found.name)
-        doc.fim_template, doc.fim_name = template.template, found.name
+        doc.fim = template
         if template.stop:
             doc.settings.append(Setting("stop", list(template.stop), f"{found.path}", False))
 
