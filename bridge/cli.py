@@ -166,17 +166,13 @@ def run(request, out, stderr, args, transport, stops=None):
         response.close()  # closing the connection is what stops generation on the server
     if stops is not None and stops.reason and args.verbose:
         print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
-    write_notes(request, out, stderr)
-    if request.stats:
-        out.write(f"\n\n!note {format_stats(stats)}\n" if request.mode in ("chat", "completion") else "")
-        if request.mode not in ("chat", "completion"):
-            print(f"bufbridge: {format_stats(stats)}", file=stderr)
+    write_notes(request, out, stderr, [format_stats(stats)] if request.stats else [])
     return 0
 
 
-def write_notes(request, out, stderr):
-    """Notes go into the reply as ``!note`` lines, except in infill modes, where text is code."""
-    for note in request.notes:
+def write_notes(request, out, stderr, more=()):
+    """Notes (then ``more``, e.g. !stats) go into the reply as ``!note`` lines, except in infill modes, where text is code."""
+    for note in [*request.notes, *more]:
         if request.mode in ("chat", "completion") or request.debug:
             out.write(f"\n\n!note {note}\n")
         else:

@@ -211,6 +211,13 @@ def test_stats_note_reports_rate_and_llama_timings(server):
     ), note
 
 
+def test_stats_in_infill_mode_go_to_stderr_never_into_the_code(server):
+    server.reply = Reply(fs.llama_stream(["    return 1"]))
+    result = run(f"!api {server.url}\n!stats\ndef f():\n!infill\n")
+    assert (result.stdout, result.returncode) == (b"    return 1", 0)
+    assert re.search(rb"^bufbridge: [0-9.e+]+ tok/s, 1 toks, .*server: prompt 12 tok", result.stderr, re.M), result.stderr
+
+
 def test_stats_note_in_chat_reports_usage_and_timings_of_the_last_chunk(server):
     chunks = fs.openai_chat_stream(["x"], usage={"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10})
     last = fs.sse({"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10},
