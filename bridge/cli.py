@@ -10,7 +10,7 @@ import sys
 import time
 
 from . import __version__
-from .errors import BridgeError
+from .errors import BridgeError, printable
 from .output import Closed, Output
 
 DESCRIPTION = """\
@@ -78,6 +78,7 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
 
 def report(out, line, stderr=None):
     """Write the ``!error`` block (to ``stderr`` as one line, when given); exit status 1."""
+    line = printable(line)  # buffer and server text in it must not move the cursor or split the line
     if stderr is not None:
         print(f"bufbridge: error: {line}", file=stderr)
         return 1
@@ -172,7 +173,7 @@ def run(request, out, stderr, args, transport, stops=None):
 
 def write_notes(request, out, stderr, more=()):
     """Notes (then ``more``, e.g. !stats) go into the reply as ``!note`` lines, except in infill modes, where text is code."""
-    for note in [*request.notes, *more]:
+    for note in map(printable, [*request.notes, *more]):
         if request.mode in ("chat", "completion") or request.debug:
             out.write(f"\n\n!note {note}\n")
         else:

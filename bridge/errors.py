@@ -5,6 +5,8 @@ for buffer and profile errors, the URL for network errors) and, when we know
 it, how to fix it.
 """
 
+import re
+
 
 class BridgeError(Exception):
     """Base of every error bufbridge reports to the user."""
@@ -44,3 +46,22 @@ class HTTPStatusError(BridgeError):
 
 class StreamError(BridgeError):
     """The reply stream reported an error or ended before it was complete."""
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0"}
+
+
+def _escape(char):
+    code = ord(char)
+    return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text):
+    """``text`` with every control character, line separator and unpaired surrogate shown escaped.
+
+    Error lines and notes echo text from buffers and servers; a raw CR, NUL or
+    ESC there would rewrite the user's screen or split the one-line message.
+    """
+    return _UNPRINTABLE.sub(lambda m: _escape(m.group()), text)
+

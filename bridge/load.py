@@ -8,10 +8,9 @@ there, exactly as in Illume. What wins when sources disagree is decided
 later, by ``resolve.py``, from the settings recorded here in load order.
 """
 
-import json
 from dataclasses import dataclass, field
 
-from . import embed, envvars, fimtemplate, profiles
+from . import embed, envvars, fimtemplate, jsonsafe, profiles
 from .errors import BridgeError, DirectiveError, ProfileError
 from .parse import classify, key_of, scan
 from .resolve import DELETE, Setting
@@ -70,6 +69,7 @@ class Document:
     prepend: str = ""
     exclude: str | None = None
     excluding: bool = False
+    in_error: bool = False  # inside an !error block, which is never sent
     debug: bool = False
     stats: bool = False
     gpt_oss: bool = False
@@ -131,16 +131,20 @@ class Loader:
             line = classify(lineno, raw)
             where = f"{source.name}:{lineno}"
             if line.word is None:
-                doc.content.append(line.text)
-            elif line.word == "!end":
+                if not doc.in_error:
+                    doc.content.append(line.text)
+                continue
+            doc.in_error = line.word == "!error"  # an error block runs to the next directive line
+            if line.word == "!end":
                 break
-            else:
+            elif not doc.in_error:
                 try:
                     self._directive(doc, line, source, where)
                 except BridgeError as err:
                     if err.where is None:
                         err.where = where
                     raise
+        doc.in_error = False  # an error block ends with the text it is in
 
     @staticmethod
     def _excluded(doc, raw):
@@ -258,26 +262,28 @@ class Loader:
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization"})
 
 
-def _reject_constant(name):
-    raise ValueError(name)
-
-
 def _json_value(text):
-    """``!:KEY VALUE``: VALUE as JSON, else as a string; empty deletes the key."""
+    """``!:KEY VALUE``: VALUE as JSON, else as a string; empty deletes the key.
+
+    Text that is JSON but beyond what can be sent (nested too deeply, a number
+    too large, half a character) is an error rather than a string nobody meant.
+    """
     if not text:
         return DELETE
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except ValueError:
-        return text
+        return jsonsafe.loads(text)
+    except jsonsafe.JSONError as err:
+        if err.syntax:
+            return text
+        raise DirectiveError(f"the value cannot be sent: {err.reason}", hint='quote it to send it as a string, e.g. !:KEY "text"') from None
 
 
 def _prepend_value(args):
     if len(args) > 1 and args.startswith('"'):
         try:
-            value = json.loads(args)
-        except json.JSONDecodeError as err:
-            raise DirectiveError(f"!prepend: {args} is not a JSON string ({err.msg})", hint='write it as "text\\n" or without quotes') from None
+            value = jsonsafe.loads(args)
+        except jsonsafe.JSONError as err:
+            raise DirectiveError(f"!prepend: {args} is not a JSON string ({err.reason})", hint='write it as "text\\n" or without quotes') from None
         if not isinstance(value, str):
             raise DirectiveError("!prepend: the quoted value is not a single JSON string")
         return value

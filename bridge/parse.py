@@ -11,7 +11,7 @@ from dataclasses import dataclass
 WORDS = frozenset(
     {
         "!profile", "!api", "!completion", "!infill", "!context", "!note",
-        "!begin", "!end", "!exclude", "!prepend", "!stats", "!debug",
+        "!begin", "!end", "!error", "!exclude", "!prepend", "!stats", "!debug",
         "!reddit", "!reddit!", "!github", "!gpt-oss", "!user", "!assistant",
     }
 )
