@@ -2,19 +2,27 @@
 
 Buffers, files a buffer names, command-line files and server streams all
 parse JSON through ``loads``, so each gets the same answer to the same
-hostile input: a value nested deeper than ``MAX_DEPTH``, a number that is not
-finite (``NaN``, ``Infinity``, ``1e999`` — none of them JSON a server
-accepts), or a string with an unpaired UTF-16 surrogate (``"\\ud800"``, which
-cannot be written as UTF-8) is a ``JSONError`` with a one-line reason, never
-a RecursionError or a UnicodeEncodeError later on.
+hostile input:
+
+- a value nested deeper than ``MAX_DEPTH`` is a ``JSONError``, never a
+  RecursionError later on;
+- ``NaN``, ``Infinity`` and numbers beyond a double (``1e999``, an integer of
+  thousands of digits) are not JSON a server accepts: like any other text
+  that is not JSON they are a ``JSONError`` with ``syntax`` set, so
+  ``!:KEY 1e999`` is sent as the string ``"1e999"``, as Illume (Go's
+  decoder) does, never as ``Infinity``;
+- an unpaired UTF-16 surrogate escape (``"\\ud800"``, half of a character,
+  which cannot be written as UTF-8) becomes U+FFFD, again as Go's decoder
+  does, unless the caller keeps it to join it with its other half
+  (``surrogates=True``: a reply stream may split a character across events).
 """
 
 import json
-import math
 import re
 
 MAX_DEPTH = 64
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAY_HOLD_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 class JSONError(ValueError):
@@ -23,26 +31,22 @@ class JSONError(ValueError):
     def __init__(self, reason, *, syntax=False):
         super().__init__(reason)
         self.reason = reason
-        self.syntax = syntax  # not JSON at all, rather than JSON beyond our limits
+        self.syntax = syntax  # not a JSON value at all, rather than one beyond our limits
 
 
 def _no_constant(name):
-    raise JSONError(f"{name} is not a JSON number")
+    raise JSONError(f"{name} is not a JSON number", syntax=True)
 
 
 def _finite(text):
     value = float(text)
-    if not math.isfinite(value):
-        raise JSONError(f"the number {text[:40]} is too large for JSON")
+    if value in (float("inf"), float("-inf")):
+        raise JSONError(f"the number {text[:40]} is too large for JSON", syntax=True)
     return value
 
 
 def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
-    """Parse ``text`` as JSON within the limits; raise JSONError (a ValueError) otherwise.
-
-    ``surrogates=True`` keeps unpaired surrogates (a reply stream may split a
-    character across two events; the writer joins them).
-    """
+    """Parse ``text`` as JSON within the limits; raise JSONError (a ValueError) otherwise."""
     try:
         value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
@@ -51,32 +55,32 @@ def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
         raise
     except json.JSONDecodeError as err:
         raise JSONError(f"{err.msg} at line {err.lineno} column {err.colno}", syntax=True) from None
-    except ValueError as err:  # e.g. an integer with thousands of digits
-        raise JSONError(str(err).split(";")[0]) from None
-    check(value, max_depth=max_depth, surrogates=surrogates)
+    except ValueError as err:  # an integer of thousands of digits
+        raise JSONError(str(err).split(";")[0].split(":")[0].lower(), syntax=True) from None
+    check_depth(value, max_depth)
+    if not surrogates and _MAY_HOLD_SURROGATE.search(text):
+        value = _replace_surrogates(value)
     return value
 
 
-def check(value, *, max_depth=MAX_DEPTH, surrogates=False):
-    """Raise JSONError when ``value`` nests deeper than ``max_depth`` or holds an unpaired surrogate."""
+def check_depth(value, max_depth=MAX_DEPTH):
+    """Raise JSONError when ``value`` nests deeper than ``max_depth`` (checked without recursion)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            if not surrogates and _LONE_SURROGATE.search(item):
-                raise JSONError("a string holds an unpaired UTF-16 surrogate (half of a character)")
-            continue
-        if not isinstance(item, (dict, list)):
-            continue
-        if depth > max_depth:
-            raise JSONError(f"it nests deeper than {max_depth} levels")
-        if isinstance(item, dict):
-            stack.extend((key, depth + 1) for key in item)
-            stack.extend((child, depth + 1) for child in item.values())
-        else:
-            stack.extend((child, depth + 1) for child in item)
+        if isinstance(item, (dict, list)):
+            if depth > max_depth:
+                raise JSONError(f"it nests deeper than {max_depth} levels")
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
 
 
-def dumps(value):
-    """Compact JSON as bufbridge sends it: UTF-8 text, sorted keys, never NaN or Infinity."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+def _replace_surrogates(value):
+    """``value`` with every unpaired surrogate as U+FFFD (its depth is already bounded)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(key): _replace_surrogates(item) for key, item in value.items()}
+    return value
+

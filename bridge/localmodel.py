@@ -7,6 +7,7 @@ Nothing here starts a process; ``localserver`` does that.
 
 import importlib
 import importlib.util
+import os
 import struct
 from pathlib import Path
 
@@ -72,51 +73,79 @@ def context_length(path):
     """The context the model was trained with (``<arch>.context_length``), or None if unreadable."""
     try:
         with open(path, "rb") as f:
-            return _read_context_length(f)
-    except (OSError, ValueError, struct.error, UnicodeDecodeError):
+            return _GGUFReader(f).context_length()
+    except (OSError, ValueError, OverflowError, struct.error, UnicodeDecodeError):
         return None
 
 
-def _read_context_length(f):
-    magic, version = f.read(4), _unpack(f, "I")
-    if magic != b"GGUF" or version < 2:
+class _GGUFReader:
+    """Walks GGUF metadata without trusting a single length in it.
+
+    A crafted header can claim a key of 2**64-1 bytes or arrays nested
+    thousands deep: every length is checked against what is left of the
+    file before anything is read or skipped, and nested arrays are skipped
+    with an explicit stack, so a hostile file costs at most one pass over it.
+    """
+
+    MAX_STRING = 1 << 20  # a metadata key or string value; real ones are a few hundred bytes
+
+    def __init__(self, f):
+        self.f = f
+        self.size = os.fstat(f.fileno()).st_size
+
+    def context_length(self):
+        magic, version = self.f.read(4), self.unpack("I")
+        if magic != b"GGUF" or version < 2:
+            return None
+        self.unpack("Q")  # tensor count
+        arch = None
+        for _ in range(self.unpack("Q")):
+            key, kind = self.string(), self.unpack("I")
+            if key == "general.architecture" and kind == _STRING:
+                arch = self.string()
+            elif arch and key == f"{arch}.context_length" and kind in _SCALARS:
+                return int(self.unpack(_SCALARS[kind]))
+            else:
+                self.skip_value(kind)
         return None
-    _unpack(f, "Q")  # tensor count
-    arch = None
-    for _ in range(_unpack(f, "Q")):
-        key, kind = _string(f), _unpack(f, "I")
-        if key == "general.architecture" and kind == _STRING:
-            arch = _string(f)
-        elif arch and key == f"{arch}.context_length" and kind in _SCALARS:
-            return int(_unpack(f, _SCALARS[kind]))
-        else:
-            _skip_value(f, kind)
-    return None
 
+    def unpack(self, code):
+        size = struct.calcsize("<" + code)
+        data = self.f.read(size)
+        if len(data) != size:
+            raise ValueError("truncated GGUF header")
+        return struct.unpack("<" + code, data)[0]
 
-def _unpack(f, code):
-    size = struct.calcsize("<" + code)
-    data = f.read(size)
-    if len(data) != size:
-        raise ValueError("truncated GGUF header")
-    return struct.unpack("<" + code, data)[0]
+    def skip(self, count):
+        """Move ``count`` bytes on, or fail if the file is not that long."""
+        if count > self.size - self.f.tell():
+            raise ValueError("a GGUF length points past the end of the file")
+        self.f.seek(count, 1)
 
+    def string(self):
+        length = self.unpack("Q")
+        if length > self.MAX_STRING or length > self.size - self.f.tell():
+            raise ValueError("a GGUF string is longer than the file allows")
+        return self.f.read(length).decode("utf-8")
 
-def _string(f):
-    return f.read(_unpack(f, "Q")).decode("utf-8")
-
-
-def _skip_value(f, kind):
-    if kind in _SCALARS:
-        f.seek(struct.calcsize("<" + _SCALARS[kind]), 1)
-    elif kind == _STRING:
-        f.seek(_unpack(f, "Q"), 1)
-    elif kind == _ARRAY:
-        item, count = _unpack(f, "I"), _unpack(f, "Q")
-        if item in _SCALARS:
-            f.seek(count * struct.calcsize("<" + _SCALARS[item]), 1)
-        else:
-            for _ in range(count):
-                _skip_value(f, item)
-    else:
-        raise ValueError(f"unknown GGUF value type {kind}")
+    def skip_value(self, kind):
+        pending = [[kind, 1]]  # values still to skip: [type, how many], innermost array last
+        while pending:
+            top = pending[-1]
+            kind, count = top
+            if count == 0:
+                pending.pop()
+            elif kind in _SCALARS:
+                self.skip(count * struct.calcsize("<" + _SCALARS[kind]))
+                pending.pop()
+            elif kind == _STRING:
+                top[1] -= 1
+                self.skip(self.unpack("Q"))
+            elif kind == _ARRAY:
+                top[1] -= 1
+                item, length = self.unpack("I"), self.unpack("Q")
+                if length > self.size - self.f.tell():  # every item takes at least a byte
+                    raise ValueError("a GGUF array is longer than the file allows")
+                pending.append([item, length])
+            else:
+                raise ValueError(f"unknown GGUF value type {kind}")

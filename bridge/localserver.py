@@ -7,6 +7,7 @@ demo (through ``bufbridge serve``) and the end-to-end test fixture all use it.
         print(server.api_line)            # "!api http://127.0.0.1:PORT/"
 """
 
+import errno
 import http.client
 import ipaddress
 import os
@@ -81,14 +82,49 @@ def free_port(host=DEFAULT_HOST):
 
 
 def port_is_free(host, port):
-    """Whether we could listen on (host, port); SO_REUSEADDR, as servers do."""
+    """Whether we could listen on (host, port); SO_REUSEADDR, as servers do.
+
+    Only "in use" is an answer; any other reason the address cannot be
+    bound (it is not this machine's, the port is privileged) is a
+    LocalSetupError that says so.
+    """
     with socket.socket(_family(host), socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
-        except OSError:
-            return False
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return False
+            raise _bind_error(host, port, err) from None
     return True
+
+
+def check_host(host):
+    """Raise LocalSetupError unless ``host`` is an address (or name) this machine can listen on."""
+    try:
+        if host:  # "" is every interface
+            socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise LocalSetupError(f"--host {host!r} does not resolve to an address", hint=HOST_HINT) from None
+    with socket.socket(_family(host), socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, 0))
+        except OSError as err:
+            raise _bind_error(host, None, err) from None
+
+
+HOST_HINT = "give an address of this machine: 127.0.0.1 (the default), ::1, or 0.0.0.0 for every interface"
+
+
+def _bind_error(host, port, err):
+    if err.errno == errno.EADDRNOTAVAIL:
+        return LocalSetupError(f"--host {host} is not an address of this machine", hint=HOST_HINT)
+    if err.errno == errno.EACCES and port:
+        return LocalSetupError(f"not allowed to listen on port {port} (ports below 1024 need root)", hint="pick a port above 1024 with --port N")
+    if isinstance(err, socket.gaierror):
+        return LocalSetupError(f"--host {host!r} does not resolve to an address", hint=HOST_HINT)
+    where = f"{host} port {port}" if port is not None else host
+    return LocalSetupError(f"cannot listen on {where}: {err.strerror or err}", hint=HOST_HINT)
 
 
 def _family(host):

