@@ -44,6 +44,10 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         from .serve import main as serve_main
 
         return serve_main(argv[1:], env=env, stdout=stdout, stderr=stderr)
+    if argv[:1] == ["host"]:  # the editor plugin's long-lived host
+        from .host.server import main as host_main
+
+        return host_main(argv[1:], env=env)
     args = parser().parse_args(argv)
     if args.file == "nvim":  # `bufbridge [OPTIONS] nvim`: the Neovim plugin's RPC host, OPTIONS for its every request
         from .nvim_host import main as nvim_main
