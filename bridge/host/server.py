@@ -193,7 +193,12 @@ class Host:
         if method is None:
             self.tell(protocol.answer(ask.id, {"error": f"no method {ask.method!r}"}))
             return
-        self.tell(protocol.answer(ask.id, method(ask)))
+        result = method(ask)
+        if isinstance(result, Job):  # answered first, so that the editor knows the id before any event
+            self.tell(protocol.answer(ask.id, {"started": ask.id}))
+            result.thread.start()
+            return
+        self.tell(protocol.answer(ask.id, result))
 
     def do_version(self, ask):
         return {"version": __version__, "protocol": protocol.VERSION}
@@ -204,8 +209,7 @@ class Host:
             if ask.id in self.jobs:
                 return {"error": f"request {ask.id} is already running"}
             self.jobs[ask.id] = job
-        job.thread.start()
-        return {"started": ask.id}
+        return job
 
     def do_cancel(self, ask):
         with self.jobs_lock:

@@ -232,3 +232,12 @@ def test_a_failing_request_ends_with_its_error_block_and_status(host):
     assert text.startswith("\n\n!error\n\n") and text.count("\n!error\n") == 1
     assert "connection refused" in text
     assert (done["status"], done["cancelled"]) == (1, False)
+
+
+def test_a_request_is_answered_before_any_of_its_events(host, server):
+    server.reply = Reply(fs.openai_chat_stream(["a", "b", "c"]))
+    for _ in range(10):
+        ident = host.ask("request", text=chat(server.url))
+        host.reply(ident)
+        mine = [m for m in host.seen if m[0] == ident or (m[0] == 0 and m[1].get("request") == ident)]
+        assert mine[0] == [ident, {"started": ident}]
