@@ -2,9 +2,9 @@
 
 import json
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from . import fimtemplate, wire
+from . import fimtemplate, urls, wire
+from .envvars import VAR, redact
 from .errors import BuildError
 from .interpolate import interpolate
 from .load import CREDENTIAL_HEADERS, UNBOUND, Header
@@ -63,7 +63,7 @@ def build(doc, fields=None):
     else:
         body.update(fields)
     body["stream"] = True
-    headers, shown, secrets, notes, problems = _headers(doc, url)
+    headers, shown, secrets, notes, problems = _headers(doc, _origin(doc, url))
     continuing = mode == "chat" and bool(messages) and messages[-1].role == "assistant"
     return Request(
         url=url,
@@ -73,7 +73,7 @@ def build(doc, fields=None):
         wire=wire.for_request(mode, url),
         shown_headers=shown,
         secrets=secrets,
-        notes=tuple(doc.notes) + notes,
+        notes=tuple(redact(note, secrets) for note in tuple(doc.notes) + notes),
         header_line=mode == "chat" and not continuing,
         continues=messages[-1].content if continuing else "",
         prepend=doc.prepend,
@@ -88,7 +88,7 @@ def _url(doc, body):
     api = resolve_api(doc.apis)
     if api is None:
         raise BuildError("no API URL: neither the buffer nor a profile has an !api line", hint="add `!api http://localhost:8080/` or `!profile llama.cpp`")
-    if len(api) > 2 and api.startswith('"') and api.endswith('"'):
+    if urls.is_literal(api):
         return api[1:-1], True  # used literally
     try:
         api = interpolate(api, body)
@@ -127,61 +127,83 @@ def _fill_body(body, mode, messages, doc):
             raise
 
 
-def origin(url):
-    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
-    parts = urlsplit(url.strip('"'))
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or ""), port
+def _origin(doc, url):
+    """Where the request goes; a URL that parsers would read differently is an error at its !api line."""
+    try:
+        return urls.origin(url)
+    except BuildError as err:
+        api = resolve_api(doc.apis)
+        err.where = next((where for (line, _), where in zip(doc.apis, doc.api_lines) if line == api), None)
+        if "{" in api and not urls.is_literal(api):
+            err.message = f"!api {api}: {err.message}"
+        raise
 
 
-def _headers(doc, url):
+def _headers(doc, to):
     defaults = [(name, Header(name, value, "default", "default")) for name, value in DEFAULT_HEADERS]
     final = resolve_headers(defaults + [(h.name, h if h.value is not None else None) for h in doc.headers])
-    headers, shown, secrets, notes, problems = [], [], [], [], []
+    secrets = [secret for header in doc.headers for secret in _secrets(header)]  # every one read, sent or not
+    headers, shown, notes, problems = [], [], [], []
     for name, header in final.items():
-        withheld = _withheld_reason(header, url, doc)
+        withheld = _withheld_reason(header, to)
         if withheld:
             notes.append(withheld)
             continue
-        if header.expansion and header.expansion.missing:
-            missing = ", ".join("$" + n for n in header.expansion.missing)
-            problems.append(BuildError(f"!>{name} needs {missing}, which is not set", where=header.where, hint=f"export {header.expansion.missing[0]}=… before starting the editor, or remove the header with `!>{name}`"))
+        problem = _unsendable(header)
+        if problem:
+            problems.append(problem)
         if header.expansion:
-            secrets.extend(header.expansion.secrets)
             display = header.expansion.redacted()
         elif name in CREDENTIAL_HEADERS:
-            secrets.extend(_credential_parts(header.value))
             display = _redact_literal(header.value)
         else:
             display = header.value
         headers.append((name, header.value))
         shown.append((name, display))
-    return tuple(headers), tuple(shown), tuple(s for s in secrets if s), tuple(notes), tuple(problems)
+    return tuple(headers), tuple(shown), tuple(dict.fromkeys(s for s in secrets if s)), tuple(notes), tuple(problems)
 
 
-def _withheld_reason(header, url, doc):
+def _secrets(header):
+    if header.value is None:
+        return []
+    if header.expansion:
+        return list(header.expansion.secrets)
+    return _credential_parts(header.value) if header.name in CREDENTIAL_HEADERS else []
+
+
+def _unsendable(header):
+    """The error for a header that cannot go out as expanded: a variable unset, or its value not sendable (named, never quoted)."""
+    expansion = header.expansion
+    if expansion is None:
+        return None
+    label = f"!>{header.name}"
+    if expansion.missing:
+        missing = ", ".join("$" + n for n in expansion.missing)
+        return BuildError(f"{label} needs {missing}, which is not set", where=header.where, hint=f"export {expansion.missing[0]}=… before starting the editor, or remove the header with `{label}`")
+    for name, what in expansion.unsendable():
+        return BuildError(f"{label} cannot be sent: ${name} has {what} in its value", where=header.where, hint=f"fix the value of {name} (a key file saved with CRLF ends in a carriage return)")
+    if expansion.value != expansion.value.strip(" \t"):
+        names = ", ".join("$" + n for n in expansion.names)
+        return BuildError(f"{label} cannot be sent: with {names} expanded the value starts or ends with a space", where=header.where, hint="remove the spaces around the variable's value")
+    return None
+
+
+def _withheld_reason(header, to):
     if header.binding == UNBOUND:
         return None
     label = f"!>{header.name} from {header.where}"
     if header.binding is None:
-        return f"{label} was withheld: its profile sets no !api, so the credential is bound to no server; add !api to the profile"
-    try:
-        bound = interpolate(header.binding, resolve_body(DEFAULT_BODY, doc.settings))
-    except BuildError:
-        bound = header.binding
-    if origin(bound) == origin(url):
+        return f"{label} was withheld: {header.unbound_why}"
+    if header.binding == to:
         return None
-    scheme, host, port = origin(bound)
-    return (
-        f"{label} was withheld: it belongs to {scheme}://{host}:{port} and this request goes to "
-        f"{'%s://%s:%s' % origin(url)}; use a profile whose !api names this server"
-    )
+    return f"{label} was withheld: it belongs to {header.binding} and this request goes to {to}; use a profile whose !api names this server"
 
 
 def _credential_parts(value):
-    """The secret parts of a literal credential: the whole value, and the token after a scheme word."""
+    """The secret parts of a literal credential: the whole value, and the token after a scheme word (not a ``$VAR`` left as written)."""
     scheme, space, token = value.partition(" ")
-    return [value, token.strip()] if space and token.strip() else [value]
+    token = token.strip()
+    return [value, token] if space and token and not VAR.fullmatch(token) else [value]
 
 
 def _redact_literal(value):

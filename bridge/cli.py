@@ -94,11 +94,10 @@ def report(out, line, stderr=None):
 
 
 def redact(text, secrets):
-    """``text`` with every secret value replaced (security rule 3)."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
+    """``text`` with every secret replaced, in every form it can take there (security rule 4)."""
+    from .envvars import redact as redacted
+
+    return redacted(text, secrets)
 
 
 def read_input(path, stdin):

@@ -8,12 +8,14 @@ there, exactly as in Illume. What wins when sources disagree is decided
 later, by ``resolve.py``, from the settings recorded here in load order.
 """
 
+import re
 from dataclasses import dataclass, field
 
-from . import embed, envvars, fimtemplate, jsonsafe, profiles
-from .errors import BridgeError, DirectiveError, ProfileError
+from . import embed, envvars, fimtemplate, jsonsafe, profiles, urls
+from .errors import BridgeError, BuildError, DirectiveError, ProfileError
+from .interpolate import interpolate
 from .parse import classify, key_of, scan
-from .resolve import DELETE, Setting
+from .resolve import DELETE, Setting, resolve_api, resolve_body
 
 MAX_DEPTH = 16
 DEFAULT_PROFILE = "llama.cpp"
@@ -48,7 +50,8 @@ class Header:
     where: str
     source: str
     expansion: envvars.Expansion | None = None
-    binding: str | None = UNBOUND  # raw !api string the header is bound to, or None: bound to nothing
+    binding: urls.Origin | str | None = UNBOUND  # the origin the header is bound to, or None: bound to nothing
+    unbound_why: str = ""  # why it is bound to nothing
     pending: bool = False  # binding decided when its profile finishes loading
 
 
@@ -65,6 +68,7 @@ class Document:
     fim: fimtemplate.Template | None = None  # the FIM template in force, as loaded
     settings: list = field(default_factory=list)
     apis: list = field(default_factory=list)  # (url, from_buffer)
+    api_lines: list = field(default_factory=list)  # where each of ``apis`` was read
     headers: list = field(default_factory=list)
     prepend: str = ""
     exclude: str | None = None
@@ -75,7 +79,6 @@ class Document:
     gpt_oss: bool = False
     notes: list = field(default_factory=list)
     profile_loaded: bool = False
-    profile_api: str | None = None  # the first !api a profile set: what profile headers bind to
     loading: list = field(default_factory=list)  # profile files being loaded, for loop detection
 
     def flush(self, role):
@@ -172,9 +175,10 @@ class Loader:
             url = args.strip()
             if not url:
                 raise DirectiveError("!api needs a URL", hint="e.g. !api http://localhost:8080/v1")
+            if "{" not in url or urls.is_literal(url):
+                urls.origin(url[1:-1] if urls.is_literal(url) else url)  # refused here, at its line, when it needs no {key}
             doc.apis.append((url, source.is_buffer))
-            if not source.is_buffer and doc.profile_api is None:
-                doc.profile_api = url
+            doc.api_lines.append(where)
         elif word == "!:":
             doc.settings.append(Setting(key_of(line), _json_value(args.strip()), where, source.is_buffer))
         elif word == "!>":
@@ -214,6 +218,7 @@ class Loader:
         doc.flush("infill")
 
     def _header(self, doc, name, value, source, where):
+        _check_header(name, value, source)
         if not value:
             return Header(name.lower(), None, where, source.name)
         names = envvars.references(value)
@@ -239,6 +244,7 @@ class Loader:
         doc.profile_loaded = True
         source = Source(found.name, parent.depth + 1, found.trusted)
         doc.loading.append(str(found.path))
+        start = len(doc.apis), len(doc.settings), len(doc.headers)
         try:
             if found.kind == "fim":
                 self._load_template(doc, found, source)
@@ -247,9 +253,11 @@ class Loader:
                 self.load_text(doc, text, source)
         finally:
             doc.loading.pop()
-        for header in doc.headers:
-            if header.pending and header.source == source.name:
-                header.binding, header.pending = doc.profile_api, False
+        pending = [header for header in doc.headers[start[2]:] if header.pending]
+        if pending:
+            binding, why = _binding(doc.apis[start[0]:], doc.settings[start[1]:])
+            for header in pending:
+                header.binding, header.unbound_why, header.pending = binding, why, False
 
     @staticmethod
     def _load_template(doc, found, source):
@@ -260,6 +268,46 @@ class Loader:
 
 
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization"})
+# The HTTP library frames the request (RFC 9110 and 9112: length, connection, hop-by-hop fields):
+# a value from any source could only make the request mean something else to some server or proxy.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade", "expect"})
+# Fields that choose who reads the request: a trusted profile may set them, a buffer may not.
+ROUTING_HEADERS = frozenset({"host"})
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 field name
+# RFC 9110 field value: visible ASCII, with spaces and tabs inside; no CR, LF, NUL or other control.
+FIELD_VALUE_BAD = re.compile(r"[^\t\x20-\x7e]")
+
+
+def _check_header(name, value, source):
+    """Refuse a header that would change how the request is framed or routed, or that cannot be sent as written."""
+    lower = name.lower()
+    if not TOKEN.fullmatch(name):
+        raise DirectiveError(f"!>{name}: a header name is letters, digits and !#$%&'*+-.^_`|~ only", hint="fix the name")
+    routing = lower in ROUTING_HEADERS or lower.startswith("proxy-")
+    if lower in FRAMING_HEADERS or (routing and (source.is_buffer or not source.trusted)):
+        who = "any buffer or profile" if lower in FRAMING_HEADERS else "a buffer or a profile it names by path"
+        raise DirectiveError(
+            f"!>{name} cannot be set from {who}: it decides how the request is framed or where it goes",
+            hint="remove the line" + ("" if lower in FRAMING_HEADERS else "; a profile in your configuration folder may set it"),
+        )
+    bad = FIELD_VALUE_BAD.search(value)
+    if bad:
+        raise DirectiveError(
+            f"!>{name}: the value has {envvars.describe(bad.group())}, which cannot be sent in a header",
+            hint="header values are one line of printable ASCII",
+        )
+
+
+def _binding(apis, settings):
+    """The origin a profile's credentials go to: its own !api (or the first a profile it loaded set), filled from its own settings."""
+    url = resolve_api(apis)
+    if url is None:
+        return None, "its profile sets no !api, so the credential is bound to no server; add !api to the profile"
+    try:
+        url = url[1:-1] if urls.is_literal(url) else interpolate(url, resolve_body({}, settings))
+        return urls.origin(url), ""
+    except BuildError as err:
+        return None, f"its profile's !api {url} cannot be resolved from the profile's own settings ({err.message}); set the value in that profile"
 
 
 def _json_value(text):

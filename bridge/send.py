@@ -9,7 +9,7 @@ one; tests may pass another to ``cli.main``.
 import json
 import os
 
-from . import __version__, wire
+from . import __version__, urls, wire
 from .errors import ConnectError, HTTPStatusError, StreamError
 
 CONNECT_TIMEOUT = 10
@@ -56,6 +56,7 @@ class RequestsTransport:
     def open(self, request):
         import requests  # deferred: the dry run and errors do not pay for it
 
+        urls.origin(request.url)  # the one reading of the URL (security rule 3), whoever built the request
         session = requests.Session()
         session.trust_env = False  # never send .netrc credentials nobody configured here
         headers = {"user-agent": f"bufbridge/{__version__}", "accept-encoding": "identity"}
@@ -66,6 +67,7 @@ class RequestsTransport:
                 data=request.body.encode("utf-8"),
                 headers=headers,
                 stream=True,
+                allow_redirects=False,  # a redirect would carry the body and credentials elsewhere: see open_reply
                 timeout=(CONNECT_TIMEOUT, None),
                 proxies=requests.utils.get_environ_proxies(request.url),
                 verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True,
@@ -107,11 +109,24 @@ def open_reply(transport, request):
     response = transport.open(request)
     if response.status == 200:
         return response
+    if 300 <= response.status < 400:
+        response.close()
+        raise redirect_error(request, response)
     try:
         body = response.read_all()
     finally:
         response.close()
     raise status_error(request, response.status, body)
+
+
+def redirect_error(request, response):
+    """A 3xx is not followed: the body and credentials would go with it, maybe to another origin (security rule 3)."""
+    location = " ".join(str(response.headers.get("location") or "").split())[:500]
+    where = f"to {location}" if location else "without a location"
+    return HTTPStatusError(
+        f"HTTP {response.status} from {request.url}: the server redirects {where}, and bufbridge does not follow redirects",
+        hint="if you trust the new address, put it in the !api line",
+    )
 
 
 def status_error(request, status, body):

@@ -309,9 +309,9 @@ class _Stopped(Exception):
 
 
 class FakeServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1; see the module docstring."""
+    """A threaded HTTP/1.1 server on 127.0.0.1 (or ``host``, e.g. "::1"); see the module docstring."""
 
-    def __init__(self, reply=None, *, routes=None, handler=None, timeout=10.0):
+    def __init__(self, reply=None, *, routes=None, handler=None, timeout=10.0, host="127.0.0.1"):
         self.reply = reply
         self.routes = dict(routes or {})
         self.handler = handler
@@ -325,12 +325,12 @@ class FakeServer:
         self._conns = set()
         self._wake_r, self._wake_w = os.pipe()
         self._stopping = False
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
+        self._listener.bind((host, 0))
         self._listener.listen(64)
         self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
         self._acceptor = threading.Thread(target=self._accept_loop, name=f"fakeserver:{self.port}", daemon=True)
         self._acceptor.start()
 
