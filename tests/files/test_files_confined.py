@@ -158,6 +158,8 @@ REFUSED = [
     ("one byte over", "!context limit.txt", "larger than 1 MiB", False),
     ("symlink loop", "!context loop", "a symlink loop", False),
     ("nul", "!context a\0b", "NUL", False),
+    ("nul profile path", "!profile ./a\0b", "NUL", False),
+    ("nul profile name", "!profile a\0b", "no profile named", False),
     ("long name", f"!context {LONG}", "the name is too long", False),
     ("long profile path", f"!profile ./{LONG}", "the name is too long", False),
     ("long profile name", f"!profile {LONG}", "no profile named", False),
@@ -189,6 +191,17 @@ def test_refused_with_one_clear_line(world, line, says, allow):
     assert message.startswith(where) and says in message, message
     assert (ALLOW in message) == allow, message
     assert world.server.requests == []
+    no_canary(world, result)
+
+
+CONFIDENTIAL = [row for row in REFUSED if OUTSIDE in row[2] or "never read" in row[2] or "configuration" in row[2]]
+
+
+@pytest.mark.parametrize("line", [row[1] for row in CONFIDENTIAL], ids=[row[0] for row in CONFIDENTIAL])
+def test_a_dry_run_refuses_the_same_way(world, line):
+    line = line.format(outside=world.outside, config=world.config)
+    result = world.run(line, "!debug")
+    assert error_line(result) == error_line(world.run(line))  # no request shown: the same one line
     no_canary(world, result)
 
 
@@ -224,6 +237,7 @@ OUTSIDE_READS = [
     "!profile ~/canary.profile",
     "!reddit ../outside/thread.json",
     "!github ../outside/issue.json",
+    "!profile ./evil.profile",
 ]
 
 
