@@ -24,6 +24,7 @@ def parser():
     p.add_argument("file", nargs="?", help="read the buffer from FILE instead of standard input")
     p.add_argument("-p", "--profile", metavar="NAME", help="default profile when the buffer names none (a name or a path; overrides $BUFBRIDGE_PROFILE)")
     p.add_argument("--allow-env", action="store_true", help="expand $VAR in the buffer's own !> headers (off by default: only profiles may read the environment)")
+    p.add_argument("--allow-files", action="store_true", help="let the buffer's !context, !profile PATH, !reddit and !github read files outside the current folder (never /proc, /sys, /dev or the configuration folder)")
     p.add_argument("--debug", action="store_true", help="dry run: print the request instead of sending it (like !debug)")
     p.add_argument("-v", "--verbose", action="store_true", help="log the request and response status to standard error (secrets redacted)")
     p.add_argument("--list-profiles", action="store_true", help="list the profiles and FIM templates a buffer can name, and where each comes from")
@@ -115,7 +116,7 @@ def read_input(path, stdin):
 
 
 def load_config(env):
-    """The user's ``config.toml`` (only ``allow_env`` is read today), or {}."""
+    """The user's ``config.toml`` (``allow_env`` and ``allow_files`` are read today), or {}."""
     from .profiles import config_dir
 
     path = config_dir(env) / "config.toml"
@@ -129,13 +130,22 @@ def load_config(env):
         raise BridgeError(f"{path}: {err}", hint="fix or remove the configuration file") from None
 
 
+def config_flag(env, name):
+    """A true/false setting of ``config.toml`` (false when absent); anything else is an error."""
+    value = load_config(env).get(name, False)
+    if not isinstance(value, bool):
+        raise BridgeError(f"config.toml: {name} = {value!r} is not true or false", hint=f"write {name} = true or {name} = false")
+    return value
+
+
 def plan(text, env, args):
     """Load and build: the Request for ``text``."""
     from .build import build
     from .load import Loader
 
     allow_env = args.allow_env or bool(load_config(env).get("allow_env"))
-    doc = Loader(env, allow_env=allow_env).load_buffer(text, default_profile=args.profile)
+    allow_files = getattr(args, "allow_files", False) or config_flag(env, "allow_files")
+    doc = Loader(env, allow_env=allow_env, allow_files=allow_files).load_buffer(text, default_profile=args.profile)
     if args.debug:
         doc.debug = True
     return build(doc)

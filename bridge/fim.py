@@ -17,12 +17,11 @@ send, stream; this module adds the pieces around the cursor:
 * ``plan``: the Request and the ``stops.StopFilter`` that ends the completion.
 """
 
-import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import stops
+from . import files, jsonsafe, stops
 from .errors import BridgeError
 
 from .fimopts import (  # noqa: F401  (re-exported: the defaults live with the options)
@@ -138,32 +137,46 @@ def window(ctx, limits=Limits()):
 # --- extra context ------------------------------------------------------------
 
 
-def read_extras(paths=(), json_paths=(), current=None):
-    """Extra files from ``--extra`` paths and ``--extra-json`` arrays: sorted by name, one per name, the current file left out."""
-    found = {}
+def read_extras(paths=(), json_paths=(), current=None, left_out=None):
+    """Extra files from ``--extra`` paths and ``--extra-json`` arrays: sorted by name, one per name, the current file left out.
+
+    A file whose name looks like it holds secrets (``files.looks_secret``) is
+    never read nor sent (security rule 6); its name is added to ``left_out``.
+    """
+    found, secret = {}, set()
     for path in paths:
+        if files.looks_secret(path):
+            secret.add(path)
+            continue
         found.setdefault(os.path.normpath(path), _read(path, "--extra"))
     for path in json_paths:
         for item in _json_items(path):
+            if files.looks_secret(item.filename):
+                secret.add(item.filename)
+                continue
             found.setdefault(item.filename, item.text)
     if current:
         found.pop(os.path.normpath(current), None)
         found.pop(current, None)
+    if left_out is not None:
+        left_out.extend(sorted(secret))
     return tuple(Extra(name, found[name]) for name in sorted(found))
 
 
-def _read(path, option):
+def _read(path, option, limit=files.MAX_FILE_BYTES):
+    """A file named on the command line: anywhere, but only a regular file and at most ``limit`` bytes."""
     try:
-        return Path(path).read_bytes().decode("utf-8", errors="replace")
-    except OSError as err:
-        raise BridgeError(f"{option} {path}: cannot read it: {err.strerror}") from None
+        return files.Reader().read(path, option, limit=limit)
+    except files.FileError as err:
+        raise BridgeError(f"{option} {path}: cannot read it: {err.reason}", hint=err.hint) from None
 
 
 def _json_items(path):
     try:
-        data = json.loads(_read(path, "--extra-json"))
-    except ValueError as err:
-        raise BridgeError(f"--extra-json {path}: not JSON ({err})") from None
+        data = jsonsafe.loads(_read(path, "--extra-json", files.MAX_TOTAL_BYTES))
+    except jsonsafe.JSONError as err:
+        what = "not JSON" if err.syntax else "cannot use it"
+        raise BridgeError(f"--extra-json {path}: {what} ({err.reason})") from None
     ok = isinstance(data, list) and all(isinstance(d, dict) and isinstance(d.get("filename"), str) and isinstance(d.get("text"), str) for d in data)
     if not ok:
         raise BridgeError(f"--extra-json {path}: expected an array of {{\"filename\": ..., \"text\": ...}} objects")
@@ -244,7 +257,10 @@ def plan(text, env, args):
         max_lines=args.max_lines,
         max_ms=args.max_ms,
     )
-    extras = fit_extras(read_extras(args.extra, args.extra_json, filename), args.extra_tokens)
+    left_out = []
+    extras = fit_extras(read_extras(args.extra, args.extra_json, filename, left_out), args.extra_tokens)
+    if left_out:
+        doc.notes.append(f"left out {len(left_out)} context file{'s' if len(left_out) != 1 else ''} that look like secrets: {', '.join(left_out)}")
     doc.mode, doc.prepend, doc.debug = "infill", "", doc.debug or args.debug
     if template is None:
         fields = infill_fields(ctx, extras, heuristics)

@@ -11,7 +11,7 @@ later, by ``resolve.py``, from the settings recorded here in load order.
 import re
 from dataclasses import dataclass, field
 
-from . import embed, envvars, fimtemplate, jsonsafe, profiles, urls
+from . import embed, envvars, files, fimtemplate, jsonsafe, profiles, urls
 from .errors import BridgeError, BuildError, DirectiveError, ProfileError
 from .interpolate import interpolate
 from .parse import classify, key_of, scan
@@ -29,6 +29,7 @@ class Source:
     name: str
     depth: int = 0
     trusted: bool = False
+    anywhere: bool = False  # may read files outside the current folder (security rule 5)
 
     @property
     def is_buffer(self):
@@ -110,9 +111,10 @@ def default_profile_name(env, option=None):
 class Loader:
     """Reads buffer and profile text into a Document."""
 
-    def __init__(self, env, *, allow_env=False):
+    def __init__(self, env, *, allow_env=False, allow_files=False):
         self.env = env
         self.allow_env = allow_env
+        self.files = files.Policy.here(env, allow_outside=allow_files)
 
     def load_buffer(self, text, *, default_profile=None):
         """Load the buffer, then the default profile if no ``!profile`` line loaded one."""
@@ -122,7 +124,7 @@ class Loader:
             name, origin = default_profile_name(self.env, default_profile)
             try:
                 self.load_profile(doc, name, Source("<stdin>", 0), path_trusted=True)
-            except ProfileError as err:
+            except (ProfileError, DirectiveError) as err:
                 err.where = err.where or f"default profile {name!r} (from {origin})"
                 raise
         return doc
@@ -185,6 +187,8 @@ class Loader:
             doc.headers.append(self._header(doc, key_of(line), args.strip(), source, where))
         elif word == "!infill":
             self._infill(doc, args, where)
+        elif word in ("!context", "!reddit", "!reddit!", "!github"):
+            self._embed(doc, word, args, source, where)
         else:
             self._simple(doc, word, args, source)
 
@@ -199,13 +203,19 @@ class Loader:
             doc.exclude = args.strip() or None
         elif word == "!begin":
             doc.messages, doc.role, doc.content, doc.roles_used = [], "", [], []
-        elif word == "!context":
-            doc.content.extend(_as_lines(embed.context(args)))
-        elif word in ("!reddit", "!reddit!"):
-            doc.content.extend(_as_lines(embed.reddit(args, word == "!reddit")))
-        elif word == "!github":
-            doc.content.extend(_as_lines(embed.github(args)))
         # !note: a comment, nothing to do
+
+    def _embed(self, doc, word, args, source, where):
+        reader = self.files.reader(confined=not source.anywhere)
+        if word == "!context":
+            text, skipped = embed.context(args, reader)
+            if skipped:
+                doc.notes.append(f"{where}: {files.skipped_note(word, skipped)}")
+        elif word == "!github":
+            text = embed.github(args, reader)
+        else:
+            text = embed.reddit(args, reader, word == "!reddit")
+        doc.content.extend(_as_lines(text))
 
     def _infill(self, doc, args, where):
         if args:
@@ -242,14 +252,15 @@ class Loader:
             chain = " -> ".join(doc.loading + [str(found.path)])
             raise ProfileError(f"profiles load each other in a loop: {chain}", hint="remove one of the !profile lines")
         doc.profile_loaded = True
-        source = Source(found.name, parent.depth + 1, found.trusted)
+        anywhere = found.origin != "path" or path_trusted or parent.anywhere  # a path the buffer named stays confined
+        source = Source(found.name, parent.depth + 1, found.trusted, anywhere)
         doc.loading.append(str(found.path))
         start = len(doc.apis), len(doc.settings), len(doc.headers)
         try:
             if found.kind == "fim":
                 self._load_template(doc, found, source)
             else:
-                text = embed.read_text(found.path, "!profile")
+                text = self.files.reader(confined=not anywhere).read(str(found.path), "!profile")
                 self.load_text(doc, text, source)
         finally:
             doc.loading.pop()

@@ -54,12 +54,9 @@ def config_dir(env):
 def find(name, env, *, path_trusted=False):
     """Locate profile ``name``; raise ProfileError saying where we looked."""
     if "/" in name or "\\" in name:
-        path = Path(os.path.expanduser(name))
-        if path.is_file():
-            return Found(name, path, "path", path_trusted)
-        raise ProfileError(
-            f"profile file {name} not found", hint="check the path, or name a profile from `bufbridge --list-profiles`"
-        )
+        # Not looked at here: whether the file may be read, and whether it can,
+        # is for the reader of the source that names it (files.py, rule 5).
+        return Found(name, Path(os.path.expanduser(name)), "path", path_trusted)
     if name.startswith("fim:"):
         return _find_in(name, name[4:], "fim_templates", TEMPLATE_SUFFIX, "fim", env)
     return _find_in(name, name, "profiles", PROFILE_SUFFIX, "profile", env)
@@ -70,12 +67,19 @@ def _find_in(display, stem, folder, suffix, kind, env):
     builtin = data_dir(folder) / (stem + suffix)
     if stem and not stem.startswith(".") and "/" not in stem and (kind, stem) != ("fim", "schema"):
         for path, origin in ((user, "user"), (builtin, "built-in")):
-            if path.is_file():
+            if _is_file(path):
                 return Found(display, path, origin, True, kind)
     raise ProfileError(
         f"no profile named {display!r} (looked for {user} and the built-in {builtin.name})",
         hint="run `bufbridge --list-profiles` to see what is available",
     )
+
+
+def _is_file(path):
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name too long for the file system: no such profile
+        return False
 
 
 def available(env):

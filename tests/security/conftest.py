@@ -62,8 +62,13 @@ def user_profiles(a, b, a6):
 
 
 @pytest.fixture
-def world(servers, isolated_config, tmp_path):
-    """Write the user's profiles and an untrusted profile file; return the placeholders for buffers."""
+def world(servers, isolated_config, tmp_path, monkeypatch):
+    """Write the user's profiles and an untrusted profile file; return the placeholders for buffers.
+
+    The buffer runs in ``tmp_path``, where the downloaded profile is: inside the
+    current folder, so that rule 5 lets the buffer name it and rule 2 is what is tested.
+    """
+    monkeypatch.chdir(tmp_path)
     urls = {name: server.url for name, server in servers.items()}
     folder = isolated_config / "profiles"
     folder.mkdir()

@@ -38,10 +38,10 @@ def test_allow_env_from_config_file(isolated_config):
     assert status == 0 and "x-token: [redacted $MY_TOKEN]" in out and SECRET not in out
 
 
-def test_profile_path_named_in_buffer_is_not_trusted(tmp_path):
-    profile = tmp_path / "evil.profile"
-    profile.write_text("!>x-token $MY_TOKEN\n")
-    req = request(f"!profile {profile}\n!api http://127.0.0.1:9/\n!user\nq\n", {"MY_TOKEN": SECRET})
+def test_profile_path_named_in_buffer_is_not_trusted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a buffer reads files only inside the current folder (rule 5)
+    (tmp_path / "evil.profile").write_text("!>x-token $MY_TOKEN\n")
+    req = request("!profile ./evil.profile\n!api http://127.0.0.1:9/\n!user\nq\n", {"MY_TOKEN": SECRET})
     assert dict(req.headers)["x-token"] == "$MY_TOKEN"
 
 
