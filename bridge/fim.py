@@ -249,7 +249,7 @@ def plan(text, env, args):
     name = args.fim or env.get("BUFBRIDGE_FIM")
     if name:
         name = name if name.startswith("fim:") else "fim:" + name
-        loader.load_profile(doc, name, Source("--fim", 0, True), path_trusted=True)
+        loader.load_profile(doc, name, Source("--fim", 0, expand_env=True, trusted=True), path_trusted=True)
     template = doc.fim  # loaded and validated once, by the profile or --fim
     heuristics = stops.rules(
         template.heuristics if template else None,

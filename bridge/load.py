@@ -28,8 +28,8 @@ class Source:
 
     name: str
     depth: int = 0
-    trusted: bool = False
-    anywhere: bool = False  # may read files outside the current folder (security rule 5)
+    expand_env: bool = False  # ``$VAR`` is expanded (security rule 1)
+    trusted: bool = False  # the user's own or a built-in profile: may read anywhere (rule 5) and route (rule 3)
 
     @property
     def is_buffer(self):
@@ -119,7 +119,7 @@ class Loader:
     def load_buffer(self, text, *, default_profile=None):
         """Load the buffer, then the default profile if no ``!profile`` line loaded one."""
         doc = Document()
-        self.load_text(doc, text, Source("<stdin>", 0, self.allow_env))
+        self.load_text(doc, text, Source("<stdin>", 0, expand_env=self.allow_env))
         if not doc.profile_loaded:
             name, origin = default_profile_name(self.env, default_profile)
             try:
@@ -206,7 +206,7 @@ class Loader:
         # !note: a comment, nothing to do
 
     def _embed(self, doc, word, args, source, where):
-        reader = self.files.reader(confined=not source.anywhere)
+        reader = self.files.reader(confined=not source.trusted)
         if word == "!context":
             text, skipped = embed.context(args, reader)
             if skipped:
@@ -232,7 +232,7 @@ class Loader:
         if not value:
             return Header(name.lower(), None, where, source.name)
         names = envvars.references(value)
-        if names and not source.trusted:
+        if names and not source.expand_env:
             doc.notes.append(
                 f"{where}: {', '.join('$' + n for n in names)} in !>{name} was sent literally: "
                 "the buffer may not read the environment; run with --allow-env (or set allow_env in the config file) to expand it"
@@ -247,20 +247,22 @@ class Loader:
 
     def load_profile(self, doc, name, parent, *, path_trusted=False):
         """Load profile ``name`` at the current position of ``doc``."""
+        # A path is trusted when the user named it (--profile, $BUFBRIDGE_PROFILE) or a trusted
+        # profile did; a path the buffer names is not, even with --allow-env, which only lets it
+        # (and the profiles it names) expand $VAR.
         found = profiles.find(name, self.env, path_trusted=path_trusted or parent.trusted)
         if parent.depth + 1 > MAX_DEPTH or str(found.path) in doc.loading:
             chain = " -> ".join(doc.loading + [str(found.path)])
             raise ProfileError(f"profiles load each other in a loop: {chain}", hint="remove one of the !profile lines")
         doc.profile_loaded = True
-        anywhere = found.origin != "path" or path_trusted or parent.anywhere  # a path the buffer named stays confined
-        source = Source(found.name, parent.depth + 1, found.trusted, anywhere)
+        source = Source(found.name, parent.depth + 1, expand_env=found.trusted or parent.expand_env, trusted=found.trusted)
         doc.loading.append(str(found.path))
         start = len(doc.apis), len(doc.settings), len(doc.headers)
         try:
             if found.kind == "fim":
                 self._load_template(doc, found, source)
             else:
-                text = self.files.reader(confined=not anywhere).read(str(found.path), "!profile")
+                text = self.files.reader(confined=not source.trusted).read(str(found.path), "!profile")
                 self.load_text(doc, text, source)
         finally:
             doc.loading.pop()

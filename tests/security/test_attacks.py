@@ -131,6 +131,8 @@ ATTACKS = [
                           ("content-length", "0"), ("connection", "close"), ("te", "trailers"), ("upgrade", "h2c"),
                           ("keep-alive", "300"), ("proxy-authorization", "Basic eA=="), ("expect", "100-continue")]],
     Attack("!>host from an untrusted profile", "!profile <DL>/evil-host.profile\n" + Q, "refused", "!>host cannot be set"),
+    Attack("!>host from an untrusted profile, with --allow-env", "!profile <DL>/evil-host.profile\n" + Q, "refused", "!>host cannot be set",
+           args=("--allow-env",)),
     Attack("!>host deleted from the buffer", "!profile router\n!>host\n" + Q, "refused", "!>host cannot be set"),
     Attack("tab in a header name", "!profile secret\n!>x\ty v\n" + Q, "refused", "header name"),
     Attack("NUL in a header name", "!profile secret\n!>x\0y v\n" + Q, "refused", "header name"),
