@@ -143,7 +143,7 @@ def plan(text, env, args):
     from .build import build
     from .load import Loader
 
-    allow_env = args.allow_env or bool(load_config(env).get("allow_env"))
+    allow_env = args.allow_env or config_flag(env, "allow_env")
     allow_files = getattr(args, "allow_files", False) or config_flag(env, "allow_files")
     doc = Loader(env, allow_env=allow_env, allow_files=allow_files).load_buffer(text, default_profile=args.profile)
     if args.debug:
@@ -169,7 +169,7 @@ def run(request, out, stderr, args, transport, stops=None):
     response = open_reply(transport, request)
     stats.responded = time.monotonic()
     if args.verbose:
-        print(f"HTTP {response.status} {response.headers.get('content-type', '')}", file=stderr)
+        print(printable(f"HTTP {response.status} {response.headers.get('content-type', '')}"), file=stderr)
     try:
         if request.header_line:
             out.write("\n\n!assistant\n\n")

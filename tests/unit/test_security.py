@@ -1,5 +1,7 @@
 """Security rules 1-3: where $VAR expands, where credentials may go, and that secrets never show."""
 
+import pytest
+
 from .helpers import request, run
 
 SECRET = "sk-test-0123456789"
@@ -36,6 +38,14 @@ def test_allow_env_from_config_file(isolated_config):
     (isolated_config / "config.toml").write_text("allow_env = true\n")
     status, out, _ = run("!>x-token $MY_TOKEN\n!user\nq\n!debug\n", env={"MY_TOKEN": SECRET, "BUFBRIDGE_CONFIG_DIR": str(isolated_config)})
     assert status == 0 and "x-token: [redacted $MY_TOKEN]" in out and SECRET not in out
+
+
+@pytest.mark.parametrize("value", ['"false"', "1", '"yes"'])
+def test_allow_env_in_the_config_file_must_be_true_or_false(isolated_config, value):
+    (isolated_config / "config.toml").write_text(f"allow_env = {value}\n")
+    status, out, _ = run("!>x-token $MY_TOKEN\n!user\nq\n!debug\n", env={"MY_TOKEN": SECRET, "BUFBRIDGE_CONFIG_DIR": str(isolated_config)})
+    assert status == 1 and "config.toml: allow_env = " in out and "is not true or false" in out
+    assert SECRET not in out
 
 
 def test_profile_path_named_in_buffer_is_not_trusted(tmp_path, monkeypatch):
