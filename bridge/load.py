@@ -318,9 +318,12 @@ def _binding(apis, settings):
         return None, "its profile sets no !api, so the credential is bound to no server; add !api to the profile"
     try:
         url = url[1:-1] if urls.is_literal(url) else interpolate(url, resolve_body({}, settings))
-        return urls.origin(url), ""
     except BuildError as err:
         return None, f"its profile's !api {url} cannot be resolved from the profile's own settings ({err.message}); set the value in that profile"
+    try:
+        return urls.origin(url), ""
+    except BuildError as err:
+        return None, f"its profile's !api is not a usable URL ({err.message})"
 
 
 def _json_value(text):
