@@ -35,8 +35,8 @@ def parser():
     return p
 
 
-def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport=None):
-    """Run the filter; return the exit status."""
+def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport=None, cwd=None):
+    """Run the filter; return the exit status. ``cwd``: where relative paths start (default: the current folder)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     env = os.environ if env is None else env
     stdout = stdout if stdout is not None else sys.stdout.buffer
@@ -60,13 +60,13 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
     secrets = ()
     errors_to = stderr if args.infill_at else None  # stdout is code to insert: no !error block there
     try:
-        text = read_input(args.file, stdin)
+        text = read_input(os.path.join(cwd, args.file) if cwd and args.file else args.file, stdin)
         if args.infill_at:
             from .fim import plan as plan_infill
 
             request, stops = plan_infill(text, env, args)
         else:
-            request, stops = plan(text, env, args), None
+            request, stops = plan(text, env, args, cwd), None
         secrets = request.secrets
         return run(request, out, stderr, args, transport, stops)
     except Closed:
@@ -138,14 +138,14 @@ def config_flag(env, name):
     return value
 
 
-def plan(text, env, args):
+def plan(text, env, args, cwd=None):
     """Load and build: the Request for ``text``."""
     from .build import build
     from .load import Loader
 
     allow_env = args.allow_env or config_flag(env, "allow_env")
     allow_files = getattr(args, "allow_files", False) or config_flag(env, "allow_files")
-    doc = Loader(env, allow_env=allow_env, allow_files=allow_files).load_buffer(text, default_profile=args.profile)
+    doc = Loader(env, allow_env=allow_env, allow_files=allow_files, cwd=cwd).load_buffer(text, default_profile=args.profile)
     if args.debug:
         doc.debug = True
     return build(doc)

@@ -52,20 +52,25 @@ class Policy:
     root: str | None  # the real current folder; None when it no longer exists
     allow_outside: bool = False
     never: tuple = SYSTEM_FOLDERS
+    base: str | None = None  # relative paths start here (None: the process's current folder)
 
     @classmethod
-    def here(cls, env, *, allow_outside=False):
-        """The policy for a buffer run in the current folder with the configuration folder of ``env``."""
+    def here(cls, env, *, allow_outside=False, cwd=None):
+        """The policy for a buffer run in ``cwd`` (default: the current folder) with the configuration folder of ``env``.
+
+        The editor host runs requests from several folders at once, so the
+        folder is a value here, never the process's current directory.
+        """
         from .profiles import config_dir
 
         try:
-            root = os.path.realpath(os.getcwd())
+            root = os.path.realpath(cwd or os.getcwd())
         except OSError:
             root = None
-        return cls(root, allow_outside, SYSTEM_FOLDERS + (os.path.realpath(config_dir(env)),))
+        return cls(root, allow_outside, SYSTEM_FOLDERS + (os.path.realpath(config_dir(env)),), cwd)
 
     def reader(self, *, confined=True):
-        return Reader(self if confined else None)
+        return Reader(self if confined else None, self.base)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class Reader:
     """Reads files for one source; ``policy`` None: a trusted source, which may read anywhere."""
 
     policy: Policy | None = None
+    base: str | None = None  # relative paths start here (None: the process's current folder)
 
     def read(self, path, directive, *, limit=MAX_FILE_BYTES):
         """The text of the regular file ``path`` (UTF-8, bad bytes replaced)."""
@@ -169,6 +175,8 @@ class Reader:
         """The real path of ``path``, once the policy agrees to it."""
         if "\0" in path:
             raise _error(directive, shown, "a file name cannot contain a NUL character", hint="remove it from the path")
+        if self.base:
+            path = os.path.join(self.base, path)  # unchanged when path is absolute
         try:
             real = os.path.realpath(path)
             literal = os.path.abspath(path)

@@ -111,10 +111,10 @@ def default_profile_name(env, option=None):
 class Loader:
     """Reads buffer and profile text into a Document."""
 
-    def __init__(self, env, *, allow_env=False, allow_files=False):
+    def __init__(self, env, *, allow_env=False, allow_files=False, cwd=None):
         self.env = env
         self.allow_env = allow_env
-        self.files = files.Policy.here(env, allow_outside=allow_files)
+        self.files = files.Policy.here(env, allow_outside=allow_files, cwd=cwd)
 
     def load_buffer(self, text, *, default_profile=None):
         """Load the buffer, then the default profile if no ``!profile`` line loaded one."""

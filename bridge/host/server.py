@@ -35,6 +35,7 @@ class Job:
         self.host, self.id = host, ident
         self.argv = [str(arg) for arg in params.get("args", [])]
         self.text = params.get("text", "")
+        self.cwd = params.get("cwd") if isinstance(params.get("cwd"), str) else None
         self.cancelled = threading.Event()
         self.response = None
         self.lock = threading.Lock()
@@ -47,6 +48,7 @@ class Job:
             status = self.host.pipeline(
                 self.argv, stdin=io.BytesIO(self.text.encode("utf-8", errors="surrogatepass")),
                 stdout=JobStdout(self), stderr=stderr, env=self.host.env, transport=JobTransport(self, self.host.transport),
+                cwd=self.cwd,
             )
         except BaseException as err:  # a bug: reported as the request's end, never the host's
             stderr.write(f"bufbridge: internal error: {type(err).__name__}: {err}; please report it\n")

@@ -241,3 +241,18 @@ def test_a_request_is_answered_before_any_of_its_events(host, server):
         host.reply(ident)
         mine = [m for m in host.seen if m[0] == ident or (m[0] == 0 and m[1].get("request") == ident)]
         assert mine[0] == [ident, {"started": ident}]
+
+
+def test_each_request_reads_files_from_its_own_folder(host, server, tmp_path):
+    server.reply = Reply(fs.openai_chat_stream(["ok"]))
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "notes.txt").write_text(f"notes of {name}\n")
+    for name in ("one", "two"):
+        text, _, done = host.reply(host.ask("request", text=f"!api {server.url}/v1\n!user\n!context notes.txt\n",
+                                            cwd=str(tmp_path / name)))
+        assert done["status"] == 0, text
+        assert f"notes of {name}" in server.requests[-1].json["messages"][0]["content"]
+    text, _, done = host.reply(host.ask("request", text=f"!api {server.url}/v1\n!user\n!context ../one/notes.txt\n",
+                                        cwd=str(tmp_path / "two")))
+    assert done["status"] == 1 and "outside the current folder" in text, "a request's folder confines it (rule 5)"
