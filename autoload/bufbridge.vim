@@ -116,7 +116,7 @@ function! s:prepare(state) abort
   call bufbridge#reply#start(a:state)
   if a:state.mode ==# 'cursor'
     let a:state.options = s:infill_options()
-    let a:state.extra = s:write_extras(a:state.buf)
+    let a:state.extra = s:write_extras(a:state.buf, s:infill_context())
   endif
 endfunction
 
@@ -196,10 +196,23 @@ function! s:arguments(state) abort
   return args + (empty(a:state.extra) ? [] : ['--extra-json', a:state.extra])
 endfunction
 
+" Which other buffers go along as context with cursor infill: 'project',
+" 'buffers' or 'none', from b:bufbridge_infill_context or
+" g:bufbridge_infill_context. Files that look like secrets are left out by
+" the filter itself (bridge/fim.py), whatever this says.
+function! s:infill_context() abort
+  let name = exists('b:bufbridge_infill_context') ? 'b:bufbridge_infill_context' : 'g:bufbridge_infill_context'
+  let context = get(b:, 'bufbridge_infill_context', get(g:, 'bufbridge_infill_context', 'project'))
+  if type(context) == v:t_string && index(['project', 'buffers', 'none'], context) >= 0
+    return context
+  endif
+  throw 'bufbridge: ' . name . ' must be ''project'', ''buffers'' or ''none'', not ' . string(context)
+endfunction
+
 " The other buffers as context for cursor infill: a temporary file for
 " --extra-json, or '' when there are none.
-function! s:write_extras(buf) abort
-  let items = s:extras(a:buf)
+function! s:write_extras(buf, context) abort
+  let items = a:context ==# 'none' ? [] : s:extras(a:buf, a:context ==# 'project')
   if empty(items)
     return ''
   endif
@@ -209,12 +222,17 @@ function! s:write_extras(buf) abort
 endfunction
 
 " Every other listed, loaded, normal buffer with a name and at most
-" s:EXTRA_MAX_BYTES, as {filename, text}, sorted by name.
-function! s:extras(buf) abort
+" s:EXTRA_MAX_BYTES (with `project`, only those whose file is under the
+" current directory, symbolic links resolved), as {filename, text}, sorted
+" by name.
+function! s:extras(buf, project) abort
   let items = []
+  let root = s:real(getcwd())
+  let root .= root =~# '[/\\]$' ? '' : '/'
   for info in getbufinfo({'buflisted': 1, 'bufloaded': 1})
     if info.bufnr == a:buf || info.name ==# '' || getbufvar(info.bufnr, '&buftype') !=# ''
           \ || info.linecount > s:EXTRA_MAX_BYTES
+          \ || a:project && stridx(s:real(info.name), root) != 0
       continue
     endif
     let text = join(getbufline(info.bufnr, 1, '$'), "\n") . "\n"
@@ -223,6 +241,12 @@ function! s:extras(buf) abort
     endif
   endfor
   return sort(items, {a, b -> a.filename <# b.filename ? -1 : a.filename ># b.filename})
+endfunction
+
+" The full path of a file with symbolic links resolved, also through a
+" folder that is a link; '/' separated.
+function! s:real(path) abort
+  return tr(resolve(fnamemodify(a:path, ':p')), '\', '/')
 endfunction
 
 " Carriers {{{1
