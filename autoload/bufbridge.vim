@@ -366,7 +366,12 @@ endfunction
 " put !infill above (0: none), and the arguments to add to its own.
 function! bufbridge#host_start(channel) abort
   let state = get(s:jobs, a:channel, {})
-  if empty(state)
+  if empty(state) || state.gone
+    return {}
+  endif
+  let broken = bufbridge#reply#broken(state)  " the user was quicker than the host
+  if broken !=# ''
+    call s:abandon(state, broken)
     return {}
   endif
   return {'buffer': state.buf, 'line': state.mode ==# 'marker' ? bufbridge#reply#point(state)[0] : 0,
