@@ -106,7 +106,7 @@ function! s:new_state(buf, mode, cmd) abort
   let after = a:mode ==# 'send' ? [line('$'), len(getline('$')) + 1]
         \ : [line('.'), a:mode ==# 'cursor' ? col('.') : 1]
   return {'key': s:next_key, 'buf': a:buf, 'mode': a:mode, 'cmd': a:cmd,
-        \ 'id': 0, 'written': 0, 'after': after,
+        \ 'id': 0, 'written': 0, 'after': after, 'broken': '',
         \ 'stopped': 0, 'gone': 0, 'exited': 0, 'closed': 0, 'status': 0,
         \ 'stderr': '', 'input': '', 'extra': '', 'options': []}
 endfunction
@@ -393,29 +393,29 @@ function! s:write(state, text) abort
     return 0
   endif
   try
+    let a:state.broken = ''
     if !bufloaded(a:state.buf)
       throw 'bufbridge: buffer ' . a:state.buf . ' was closed'
     endif
     call s:in_buffer(a:state.buf, function('s:put', [a:state, a:text]))
-  catch /^bufbridge:/
-    call s:abandon(a:state, substitute(v:exception, '^bufbridge: ', '', ''))
-    return 0
   catch
-    call s:abandon(a:state, 'cannot write the reply into buffer ' . a:state.buf . ': '
-          \ . substitute(v:exception, '^Vim\%((\a\+)\)\=:', '', ''))
-    return 0
+    " Through nvim_buf_call() our own error comes wrapped in a Lua error.
+    let ours = matchstr(v:exception, 'bufbridge: \zs.*')
+    let a:state.broken = ours !=# '' ? ours : 'cannot write the reply into buffer ' . a:state.buf . ': '
+          \ . substitute(v:exception, '^Vim\%((\a\+)\)\=:', '', '')
   endtry
+  if a:state.broken !=# ''
+    call s:abandon(a:state, a:state.broken)
+    return 0
+  endif
   let a:state.written = a:state.written || a:text !=# ''
   return 1
 endfunction
 
-" Runs with the reply's buffer current.
+" Runs with the reply's buffer current; state.broken says why it cannot.
 function! s:put(state, text) abort
-  let broken = bufbridge#reply#broken(a:state)
-  if broken !=# ''
-    throw 'bufbridge: ' . broken
-  endif
-  if a:text !=# ''
+  let a:state.broken = bufbridge#reply#broken(a:state)
+  if a:state.broken ==# '' && a:text !=# ''
     call bufbridge#reply#put(a:state, a:text)
   endif
 endfunction

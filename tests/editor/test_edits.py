@@ -214,3 +214,22 @@ def test_undo_during_a_marker_infill_stops_it(kind, start_editor, server):
     editor.feed("u")
     assert_stopped(editor, server, f"the reply in buffer {editor.eval('bufnr()')} was undone")
     assert editor.lines() == text
+
+
+def test_a_change_to_a_hidden_reply_stops_it_at_the_next_piece(carrier, server):
+    script = fs.openai_chat_stream(PIECES)
+    first, second = fs.Gate(), fs.Gate()
+    server.reply = fs.Reply(script[:2] + [first] + script[2:3] + [second] + script[3:])
+    text = [f"!api {server.url}/", *QUESTION]
+    carrier.command("set hidden")
+    carrier.set_lines(text)
+    carrier.command("BufBridge")
+    wait_until(lambda: carrier.lines() == text + FIRST, message="the first piece")
+    buf = carrier.eval("bufnr('')")
+    carrier.command("enew")
+    carrier.command(f"call deletebufline({buf}, '$')")  # no event in that buffer: the next piece finds it
+
+    first.open()
+    assert_stopped(carrier, server, f"the place of the reply in buffer {buf} was deleted")
+    carrier.command(f"buffer {buf}")
+    assert carrier.lines() == text + FIRST[:-1]
