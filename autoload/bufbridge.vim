@@ -10,6 +10,8 @@
 "   - 'cursor' infill, for source files: the buffer as plain text and the
 "     cursor as arguments (`bufbridge --infill-at LINE:COL ...`), so that no
 "     line of the file is read as a directive; the reply goes in at the cursor.
+" Where the reply goes, and when it must stop because the user undid or
+" changed it, is decided in autoload/bufbridge/reply.vim.
 "
 " A reply is written by one of two carriers, into the same place and the same
 " way (s:write):
@@ -33,6 +35,11 @@ let s:NO_PYNVIM = 3    " exit status of `bufbridge nvim` when pynvim is missing
 " :help g:bufbridge_infill.
 let s:TEXT_FILETYPES = ['text', 'markdown', 'mail', 'gitcommit', 'help', 'bufbridge']
 let s:EXTRA_MAX_BYTES = 262144  " cursor infill sends no other buffer larger than this
+
+" Events that tell a streaming reply that its buffer changed, was reloaded or
+" closed; each running reply has buffer-local autocommands in this group.
+augroup bufbridge_reply
+augroup END
 
 " Commands {{{1
 
@@ -88,25 +95,28 @@ function! s:start(kind) abort
     return 'echoerr ' . string(v:exception)
   endtry
   call setbufvar(buf, 'bufbridge_job', state)
+  call s:watch(buf)
   return ''
 endfunction
 
-" state.after: where the mark was last seen, [line, byte column].
+" state.after: where the reply starts, [line, byte column] (see
+" autoload/bufbridge/reply.vim): the end of the buffer, or the cursor.
 function! s:new_state(buf, mode, cmd) abort
   let s:next_key += 1
+  let after = a:mode ==# 'send' ? [line('$'), len(getline('$')) + 1]
+        \ : [line('.'), a:mode ==# 'cursor' ? col('.') : 1]
   return {'key': s:next_key, 'buf': a:buf, 'mode': a:mode, 'cmd': a:cmd,
-        \ 'id': 0, 'tick': -1, 'opened': 0, 'written': 0,
-        \ 'after': [line('.'), a:mode ==# 'cursor' ? col('.') : 1],
+        \ 'id': 0, 'written': 0, 'after': after, 'broken': '',
         \ 'stopped': 0, 'gone': 0, 'exited': 0, 'closed': 0, 'status': 0,
         \ 'stderr': '', 'input': '', 'extra': '', 'options': []}
 endfunction
 
 " What the request needs besides the buffer, gathered before the job starts.
 function! s:prepare(state) abort
-  call s:mark(a:state)
+  call bufbridge#reply#start(a:state)
   if a:state.mode ==# 'cursor'
     let a:state.options = s:infill_options()
-    let a:state.extra = s:write_extras(a:state.buf)
+    let a:state.extra = s:write_extras(a:state.buf, s:infill_context())
   endif
 endfunction
 
@@ -165,7 +175,7 @@ endfunction
 function! s:input(state) abort
   let lines = getbufline(a:state.buf, 1, '$')
   if a:state.mode ==# 'marker'
-    call insert(lines, '!infill', s:mark_line(a:state) - 1)
+    call insert(lines, '!infill', bufbridge#reply#point(a:state)[0] - 1)
   endif
   return lines
 endfunction
@@ -176,7 +186,7 @@ function! s:arguments(state) abort
   if a:state.mode !=# 'cursor'
     return []
   endif
-  let [lnum, col] = s:mark_pos(a:state)
+  let [lnum, col] = bufbridge#reply#point(a:state)
   let args = ['--infill-at', lnum . ':' . col]
   let name = bufname(a:state.buf)
   if name !=# ''
@@ -186,10 +196,23 @@ function! s:arguments(state) abort
   return args + (empty(a:state.extra) ? [] : ['--extra-json', a:state.extra])
 endfunction
 
+" Which other buffers go along as context with cursor infill: 'project',
+" 'buffers' or 'none', from b:bufbridge_infill_context or
+" g:bufbridge_infill_context. Files that look like secrets are left out by
+" the filter itself (bridge/fim.py), whatever this says.
+function! s:infill_context() abort
+  let name = exists('b:bufbridge_infill_context') ? 'b:bufbridge_infill_context' : 'g:bufbridge_infill_context'
+  let context = get(b:, 'bufbridge_infill_context', get(g:, 'bufbridge_infill_context', 'project'))
+  if type(context) == v:t_string && index(['project', 'buffers', 'none'], context) >= 0
+    return context
+  endif
+  throw 'bufbridge: ' . name . ' must be ''project'', ''buffers'' or ''none'', not ' . string(context)
+endfunction
+
 " The other buffers as context for cursor infill: a temporary file for
 " --extra-json, or '' when there are none.
-function! s:write_extras(buf) abort
-  let items = s:extras(a:buf)
+function! s:write_extras(buf, context) abort
+  let items = a:context ==# 'none' ? [] : s:extras(a:buf, a:context ==# 'project')
   if empty(items)
     return ''
   endif
@@ -199,12 +222,17 @@ function! s:write_extras(buf) abort
 endfunction
 
 " Every other listed, loaded, normal buffer with a name and at most
-" s:EXTRA_MAX_BYTES, as {filename, text}, sorted by name.
-function! s:extras(buf) abort
+" s:EXTRA_MAX_BYTES (with `project`, only those whose file is under the
+" current directory, symbolic links resolved), as {filename, text}, sorted
+" by name.
+function! s:extras(buf, project) abort
   let items = []
+  let root = s:real(getcwd())
+  let root .= root =~# '[/\\]$' ? '' : '/'
   for info in getbufinfo({'buflisted': 1, 'bufloaded': 1})
     if info.bufnr == a:buf || info.name ==# '' || getbufvar(info.bufnr, '&buftype') !=# ''
           \ || info.linecount > s:EXTRA_MAX_BYTES
+          \ || a:project && stridx(s:real(info.name), root) != 0
       continue
     endif
     let text = join(getbufline(info.bufnr, 1, '$'), "\n") . "\n"
@@ -213,6 +241,12 @@ function! s:extras(buf) abort
     endif
   endfor
   return sort(items, {a, b -> a.filename <# b.filename ? -1 : a.filename ># b.filename})
+endfunction
+
+" The full path of a file with symbolic links resolved, also through a
+" folder that is a link; '/' separated.
+function! s:real(path) abort
+  return tr(resolve(fnamemodify(a:path, ':p')), '\', '/')
 endfunction
 
 " Carriers {{{1
@@ -332,10 +366,15 @@ endfunction
 " put !infill above (0: none), and the arguments to add to its own.
 function! bufbridge#host_start(channel) abort
   let state = get(s:jobs, a:channel, {})
-  if empty(state)
+  if empty(state) || state.gone
     return {}
   endif
-  return {'buffer': state.buf, 'line': state.mode ==# 'marker' ? s:mark_line(state) : 0,
+  let broken = bufbridge#reply#broken(state)  " the user was quicker than the host
+  if broken !=# ''
+    call s:abandon(state, broken)
+    return {}
+  endif
+  return {'buffer': state.buf, 'line': state.mode ==# 'marker' ? bufbridge#reply#point(state)[0] : 0,
         \ 'args': s:arguments(state)}
 endfunction
 
@@ -347,27 +386,38 @@ endfunction
 
 " Writing the reply {{{1
 
+" A piece of the reply (the RPC host also sends '' to ask whether the reply
+" may go on). 0 when it cannot be written: the reply is stopped.
 function! s:write(state, text) abort
   if a:state.gone
     return 0
   endif
   try
+    let a:state.broken = ''
     if !bufloaded(a:state.buf)
-      throw 'the buffer was closed'
-    endif
-    if a:text ==# ''  " the host asks whether the buffer is still there
-      return 1
+      throw 'bufbridge: buffer ' . a:state.buf . ' was closed'
     endif
     call s:in_buffer(a:state.buf, function('s:put', [a:state, a:text]))
   catch
-    let a:state.gone = 1
-    call s:kill(a:state)
-    call s:warn('stopped: cannot write the reply into buffer ' . a:state.buf . ': '
-          \ . substitute(v:exception, '^Vim\%((\a\+)\)\=:', '', ''))
-    return 0
+    " Through nvim_buf_call() our own error comes wrapped in a Lua error.
+    let ours = matchstr(v:exception, 'bufbridge: \zs.*')
+    let a:state.broken = ours !=# '' ? ours : 'cannot write the reply into buffer ' . a:state.buf . ': '
+          \ . substitute(v:exception, '^Vim\%((\a\+)\)\=:', '', '')
   endtry
-  let a:state.written = 1
+  if a:state.broken !=# ''
+    call s:abandon(a:state, a:state.broken)
+    return 0
+  endif
+  let a:state.written = a:state.written || a:text !=# ''
   return 1
+endfunction
+
+" Runs with the reply's buffer current; state.broken says why it cannot.
+function! s:put(state, text) abort
+  let a:state.broken = bufbridge#reply#broken(a:state)
+  if a:state.broken ==# '' && a:text !=# ''
+    call bufbridge#reply#put(a:state, a:text)
+  endif
 endfunction
 
 " Undo commands act on the current buffer only, so the reply is written with
@@ -401,165 +451,57 @@ function! bufbridge#deferred() abort
   return s:Deferred()
 endfunction
 
-" Add one piece of the reply; runs with the reply's buffer current.
-function! s:put(state, text) abort
-  " The whole reply is one undo step: every piece joins the one before,
-  " unless the user changed the buffer in between.
-  if a:state.tick == b:changedtick
-    try
-      undojoin
-    catch /^Vim\%((\a\+)\)\=:E790:/
-    endtry
-  else
-    let &l:undolevels = &l:undolevels  " closes the user's undo step
-  endif
-  let lines = split(a:text, "\n", 1)
-  if a:state.mode ==# 'cursor'
-    call s:insert(a:state, lines)
-  else
-    let lnum = s:target(a:state)
-    call setline(lnum, getline(lnum) . lines[0])
-    if len(lines) > 1
-      call append(lnum, lines[1:])
-    endif
-  endif
-  let a:state.tick = b:changedtick
-endfunction
-
-" The line the reply continues: the last line of the buffer (the reply
-" starts with a blank line and !assistant, so it reads as a new message), or
-" for marker infill the line above the mark.
-function! s:target(state) abort
-  if a:state.mode ==# 'send'
-    return line('$')
-  endif
-  if !a:state.opened
-    call append(s:mark_line(a:state) - 1, '')
-    let a:state.opened = 1
-  endif
-  return s:mark_line(a:state) - 1
-endfunction
-
-" Cursor infill: the lines go in at the mark, which moves to their end; the
-" text after the mark follows the last of them, and so does a cursor in it
-" (as Neovim's nvim_buf_set_text() does by itself).
-function! s:insert(state, lines) abort
-  let [lnum, col] = s:mark_pos(a:state)
-  let last = lnum + len(a:lines) - 1
-  let end = len(a:lines) == 1 ? col + len(a:lines[0]) : len(a:lines[-1]) + 1
-  if has('nvim')
-    call nvim_buf_set_text(0, lnum - 1, col - 1, lnum - 1, col - 1, a:lines)
-  else
-    let [cursor_lnum, cursor_col] = [line('.'), col('.')]
-    let line = getline(lnum)
-    let new = [strpart(line, 0, col - 1) . a:lines[0]] + a:lines[1:]
-    let new[-1] .= strpart(line, col - 1)
-    call setline(lnum, new[0])
-    if len(new) > 1
-      call append(lnum, new[1:])
-    endif
-    if cursor_lnum == lnum && cursor_col >= col
-      call cursor(last, end + cursor_col - col)
-    endif
-  endif
-  call s:place_mark(a:state, last, end)
-endfunction
-
-" The mark: where the reply goes {{{1
+" Watching the buffer while the reply streams {{{1
 "
-" Marker infill: column 1 of the cursor line, where the suffix starts; the
-" reply goes on new lines above it. Cursor infill: the cursor, where the
-" suffix starts; the reply goes in just before it. The mark follows the text
-" when the user adds or deletes lines above it while the reply streams.
+" The check that runs before every piece (bufbridge#reply#broken) also runs
+" as soon as the user changes the buffer, so that an undo stops the reply,
+" and the server, at once rather than at the next piece. A reload or an
+" unload stops it in any case: nothing is written into a reloaded text.
 
-function! s:mark(state) abort
-  if a:state.mode !=# 'send'
-    call s:place_mark(a:state, a:state.after[0], a:state.after[1])
+function! s:watch(buf) abort
+  let buffer = '<buffer=' . a:buf . '>'
+  augroup bufbridge_reply
+    execute 'autocmd! *' buffer
+    execute 'autocmd TextChanged,TextChangedI,TextChangedP' buffer 'call bufbridge#changed(' . a:buf . ')'
+    execute 'autocmd BufReadPost,FileChangedShellPost' buffer
+          \ 'call bufbridge#lost(' . a:buf . ', "was reloaded")'
+    execute 'autocmd BufUnload' buffer 'call bufbridge#lost(' . a:buf . ', "was closed or reloaded")'
+  augroup END
+endfunction
+
+function! s:unwatch(buf) abort
+  if bufexists(a:buf)
+    execute 'autocmd! bufbridge_reply * <buffer=' . a:buf . '>'
   endif
 endfunction
 
-function! s:place_mark(state, lnum, col) abort
-  if has('nvim')
-    let a:state.mark = nvim_buf_set_extmark(a:state.buf, s:namespace(), a:lnum - 1, a:col - 1,
-          \ has_key(a:state, 'mark') ? {'id': a:state.mark} : {})
-  else
-    if empty(prop_type_get('bufbridge'))
-      call prop_type_add('bufbridge', {})
+" The user changed the buffer (it is the current one).
+function! bufbridge#changed(buf) abort
+  let state = s:running(a:buf)
+  if !empty(state) && !state.gone
+    let broken = bufbridge#reply#broken(state)
+    if broken !=# ''
+      call s:abandon(state, broken)
     endif
-    let old = a:state.after[0]
-    if old <= s:line_count(a:state.buf)  " Vim's setline() may have removed it already
-      call prop_remove(s:prop(a:state, {'all': 1}), old)
-    endif
-    call prop_add(a:lnum, a:col, s:prop(a:state, {'length': 0}))
-  endif
-  let a:state.after = [a:lnum, a:col]
-endfunction
-
-" Our text property in Vim; 'both': other plugins may use the same id.
-function! s:prop(state, more) abort
-  return extend({'type': 'bufbridge', 'id': a:state.key, 'both': 1, 'bufnr': a:state.buf}, a:more)
-endfunction
-
-" The mark's position, [line, byte column]. If the user deleted its line,
-" where it last was, kept within the buffer (for marker infill, the line
-" after the last one is within).
-function! s:mark_pos(state) abort
-  let last = s:line_count(a:state.buf)
-  let found = has('nvim') ? s:extmark_pos(a:state) : s:prop_pos(a:state, last)
-  if !empty(found)
-    let a:state.after = found
-  endif
-  let [lnum, col] = a:state.after
-  if a:state.mode ==# 'marker'
-    return [min([lnum, last + 1]), 1]
-  endif
-  let lnum = min([lnum, last])
-  let length = len(get(getbufline(a:state.buf, lnum), 0, ''))
-  return [lnum, a:state.after[0] > last ? length + 1 : min([col, length + 1])]
-endfunction
-
-function! s:mark_line(state) abort
-  return s:mark_pos(a:state)[0]
-endfunction
-
-function! s:extmark_pos(state) abort
-  let pos = nvim_buf_get_extmark_by_id(a:state.buf, s:namespace(), a:state.mark, {})
-  return empty(pos) ? [] : [pos[0] + 1, pos[1] + 1]
-endfunction
-
-" Searched from where it was last seen: after the lines that were added
-" above it, else before it.
-function! s:prop_pos(state, last) abort
-  let from = s:prop(a:state, {'lnum': min([a:state.after[0], a:last]), 'col': 1})
-  let found = prop_find(from, 'f')
-  if empty(found)
-    let found = prop_find(from, 'b')
-  endif
-  return empty(found) ? [] : [found.lnum, found.col]
-endfunction
-
-function! s:line_count(buf) abort
-  return has('nvim') ? nvim_buf_line_count(a:buf) : getbufinfo(a:buf)[0].linecount
-endfunction
-
-function! s:unmark(state) abort
-  if a:state.mode ==# 'send' || !bufloaded(a:state.buf)
-    return
-  endif
-  if has('nvim')
-    if has_key(a:state, 'mark')
-      call nvim_buf_del_extmark(a:state.buf, s:namespace(), a:state.mark)
-    endif
-  elseif !empty(prop_type_get('bufbridge'))
-    call prop_remove(s:prop(a:state, {'all': 1}))
   endif
 endfunction
 
-function! s:namespace() abort
-  return nvim_create_namespace('bufbridge')
+function! bufbridge#lost(buf, what) abort
+  let state = s:running(a:buf)
+  if !empty(state) && !state.gone
+    call s:abandon(state, 'buffer ' . a:buf . ' ' . a:what)
+  endif
 endfunction
 
 " Stop and finish {{{1
+
+" Stop a reply that can no longer be written where it belongs; nothing more
+" of it is written, and what is in the buffer stays as the user left it.
+function! s:abandon(state, why) abort
+  let a:state.gone = 1
+  call s:kill(a:state)
+  call s:warn('stopped: ' . a:why)
+endfunction
 
 function! s:kill(state) abort
   if has_key(a:state, 'job')
@@ -571,7 +513,8 @@ endfunction
 
 " The mark and the temporary files go when the job ends or fails to start.
 function! s:release(state) abort
-  call s:unmark(a:state)
+  call bufbridge#reply#release(a:state)
+  call s:unwatch(a:state.buf)
   for file in [a:state.input, a:state.extra]
     if !empty(file)
       call delete(file)

@@ -14,7 +14,13 @@ for the output of a plain job.
 
 Pieces go out as notifications, so neither side waits for the other while
 the reply streams; every ``SYNC_EVERY`` seconds one write waits for Neovim's
-answer, which bounds what can queue up and tells us when the buffer is gone.
+answer, which bounds what can queue up and tells us when the reply must stop.
+The plugin answers 0 when it will write no more of this reply: its buffer
+was closed or reloaded, or the user undid or changed the reply's text (see
+``autoload/bufbridge/reply.vim``). Then the filter stops and closes its
+connection, as it does when the editor closes a plain job's pipe; the plugin
+also stops this job, so the connection closes even while the server is
+silent.
 """
 
 import io

@@ -344,3 +344,53 @@ def test_nvim_starts_the_host_only_as_the_last_argument(isolated_config):
     done = bufbridge("--debug", "--profile", "nvim", text="!user\nHi\n")  # a profile named nvim, not the host
     assert done.returncode == 0
     assert "POST http://127.0.0.1:9/v1/chat/completions" in done.stdout
+
+
+# (the settings, the files that go along as context)
+CONTEXTS = [
+    ([], ["a.py", "sub/b.py"]),
+    (["let g:bufbridge_infill_context = 'project'"], ["a.py", "sub/b.py"]),
+    (["let g:bufbridge_infill_context = 'buffers'"], ["{outside}/o.py", "a.py", "link.py", "sub/b.py"]),
+    (["let g:bufbridge_infill_context = 'none'"], []),
+    (["let g:bufbridge_infill_context = 'none'", "let b:bufbridge_infill_context = 'buffers'"],
+     ["{outside}/o.py", "a.py", "link.py", "sub/b.py"]),
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("settings", "sent"), CONTEXTS)
+def test_infill_context_is_the_project_by_default(kind, start, server, box, workdir, tmp_path, settings, sent):
+    server.routes["/infill"] = fs.Reply(fs.llama_stream(["0"]))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "o.py").write_text("O = 1\n")
+    (outside / "l.py").write_text("L = 1\n")
+    (workdir / "link.py").symlink_to(outside / "l.py")  # a name inside, a file outside
+    (workdir / "a.py").write_text("A = 1\n")
+    (workdir / "sub").mkdir()
+    (workdir / "sub" / "b.py").write_text("B = 1\n")
+    (workdir / "main.py").write_text("x = ()\n")
+    editor = start(kind, before=[BOX, "set hidden", *[s for s in settings if "b:" not in s]])
+    for name in ("a.py", "sub/b.py", "link.py", str(outside / "o.py")):
+        editor.command(f"edit {name}")
+    editor.command("edit main.py | set filetype=python | call cursor(1, 6)")
+    for setting in settings:
+        if "b:" in setting:
+            editor.command(setting)
+    editor.command("BufBridgeInfill")
+    wait_done(editor)
+
+    got = [item["filename"] for item in server.requests[0].json.get("input_extra", [])]
+    assert got == [name.format(outside=outside) for name in sent]
+    assert editor.lines() == ["x = (0)"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_bad_infill_context_is_an_error_that_names_the_option(kind, start, server):
+    editor = start(kind, before=["let g:bufbridge_infill_context = 'all'"])
+    editor.set_lines(["x = 1"])
+    editor.command("set filetype=python")
+    with pytest.raises(EditorError, match=r"bufbridge: g:bufbridge_infill_context must be 'project', 'buffers' or 'none', not 'all'"):
+        editor.command("BufBridgeInfill")
+    assert not editor.eval("exists('b:bufbridge_job')")
+    assert server.requests == []

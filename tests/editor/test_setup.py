@@ -96,7 +96,8 @@ def test_helptags_and_help(kind, start_editor, tmp_path):
                   "g:bufbridge_no_maps", "<Plug>(bufbridge-send)", "<Plug>(bufbridge-infill)",
                   "<Plug>(bufbridge-stop)", "b:bufbridge_job", "bufbridge-undo", "g:bufbridge_infill",
                   "b:bufbridge_infill", "g:bufbridge_infill_args", "b:bufbridge_infill_args",
-                  "bufbridge-cursor-infill", "bufbridge-marker-infill"):
+                  "bufbridge-cursor-infill", "bufbridge-marker-infill", "bufbridge-edits",
+                  "g:bufbridge_infill_context", "b:bufbridge_infill_context"):
         assert f"{topic}\tbufbridge.txt\t" in tags
         editor.command(f"help {topic}")
         assert editor.eval("&buftype") == "help"
@@ -117,7 +118,7 @@ def test_help_file_layout():
 
 
 def test_every_function_aborts_and_plugin_only_declares():
-    for path in (REPO / "plugin" / "bufbridge.vim", REPO / "autoload" / "bufbridge.vim"):
+    for path in (REPO / "plugin" / "bufbridge.vim", *sorted((REPO / "autoload").rglob("*.vim"))):
         for line in path.read_text().splitlines():
             if re.match(r"\s*fu(nction)?!?\s", line):
                 assert line.rstrip().endswith("abort"), f"{path.name}: {line}"
