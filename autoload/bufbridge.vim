@@ -15,20 +15,20 @@
 "
 " A reply is written by one of two carriers, into the same place and the same
 " way (s:write):
-"   - a plain job: the buffer goes to the filter's stdin, its stdout comes
-"     back in pieces (Vim always; Neovim when the filter's Python lacks pynvim);
-"   - in Neovim, the filter started as an RPC job (`bufbridge nvim`), which
-"     reads the buffer through the API and calls bufbridge#host_write().
+"   - the host: one `bufbridge host` per editor, started on the first request
+"     and kept until the editor exits (autoload/bufbridge/host.vim); the
+"     buffer goes in a message, the reply comes back in events;
+"   - a plain job, one process per request: the buffer goes to the filter's
+"     stdin, its stdout comes back in pieces. Used when the host cannot run
+"     (say, an older bufbridge without `host`).
 
 if exists('g:autoloaded_bufbridge')
   finish
 endif
 let g:autoloaded_bufbridge = 1
 
-let s:jobs = {}        " Neovim channel id -> job state, for the RPC host
 let s:next_key = 0     " the last job state key; keys are also Vim text property ids
-let s:no_pynvim = 0    " the filter's Python has no pynvim: use plain jobs
-let s:NO_PYNVIM = 3    " exit status of `bufbridge nvim` when pynvim is missing
+let s:no_host = 0      " `bufbridge host` could not run: use a process per request
 
 " Filetypes of prose and chats: 'auto' infill uses the !infill marker there,
 " and cursor infill in every other buffer that has a filetype. Documented in
@@ -80,10 +80,10 @@ function! s:start(kind) abort
     let started = 0
     try
       call s:prepare(state)
-      if has('nvim') && !s:no_pynvim
-        call s:start_host(state)
-      else
+      if s:no_host
         call s:start_job(state)
+      else
+        call s:start_hosted(state)
       endif
       let started = 1
     finally
@@ -187,7 +187,7 @@ function! s:arguments(state) abort
     return []
   endif
   let [lnum, col] = bufbridge#reply#point(a:state)
-  let args = ['--infill-at', lnum . ':' . col]
+  let args = ['--infill-at', lnum . ':' . col, '--repo', fnamemodify(getcwd(), ':t')]
   let name = bufname(a:state.buf)
   if name !=# ''
     let args += ['--filename', fnamemodify(name, ':.')]
@@ -282,17 +282,13 @@ function! s:start_job(state) abort
   endif
 endfunction
 
-" Neovim: `bufbridge [OPTIONS] nvim` attaches to us over its stdio and asks
-" bufbridge#host_start() what to read.
-function! s:start_host(state) abort
-  let a:state.host = 1
-  let a:state.id = jobstart(a:state.cmd + ['nvim'], {'rpc': v:true,
-        \ 'on_stderr': function('s:nvim_err', [a:state]),
-        \ 'on_exit': function('s:host_exit', [a:state])})
-  if a:state.id <= 0
-    throw 'bufbridge: cannot start ' . join(a:state.cmd)
-  endif
-  let s:jobs[a:state.id] = a:state
+" The host: the same arguments and input as a plain job, in one message.
+function! s:start_hosted(state) abort
+  let a:state.request = bufbridge#host#request(a:state.cmd, {
+        \ 'args': s:arguments(a:state), 'text': join(s:input(a:state), "\n") . "\n", 'cwd': getcwd()}, {
+        \ 'on_text': function('s:out', [a:state]),
+        \ 'on_stderr': function('s:host_stderr', [a:state]),
+        \ 'on_done': function('s:host_done', [a:state])})
 endfunction
 
 " Job callbacks {{{1
@@ -335,21 +331,30 @@ function! s:nvim_exit(state, id, status, event) abort
   call s:finish(a:state)
 endfunction
 
-function! s:host_exit(state, id, status, event) abort
-  if has_key(s:jobs, a:id)
-    call remove(s:jobs, a:id)
-  endif
-  if a:status == s:NO_PYNVIM && !a:state.written && !a:state.stopped
-    let s:no_pynvim = 1
-    call s:warn('pynvim is not installed for ' . a:state.cmd[0] . ', so replies stream through a plain job')
+function! s:host_stderr(state, text) abort
+  let a:state.stderr .= a:text
+endfunction
+
+" why: '' (finished), 'cancelled', 'unavailable' (the host could not run:
+" this request and the next ones use a process each), or why the host died.
+function! s:host_done(state, status, why) abort
+  let a:state.status = a:status
+  if a:why ==# 'unavailable' && !a:state.stopped && !a:state.gone
+    let s:no_host = 1
+    call remove(a:state, 'request')
+    call s:warn('the bufbridge host could not start, so each reply starts a process of its own'
+          \ . ' (slower; :BufBridgeRestart tries the host again)')
     let a:state.stderr = ''
     try
       return s:start_job(a:state)
     catch /^bufbridge:/
       let a:state.stderr = v:exception
     endtry
+  elseif a:why !=# '' && a:why !=# 'cancelled'
+    let a:state.gone = 1
+    call s:warn(a:why . (a:state.written ? '; what arrived is kept' : '') . '; the next request starts a new host')
   endif
-  call s:nvim_exit(a:state, a:id, a:status, a:event)
+  call s:finish(a:state)
 endfunction
 
 " A piece of a plain job's output. It may end anywhere, even inside a UTF-8
@@ -360,34 +365,9 @@ function! s:out(state, text) abort
   endif
 endfunction
 
-" The RPC host's side of the conversation (bridge/nvim_host.py) {{{1
-
-" What the host started on `channel` should read: the buffer, the line to
-" put !infill above (0: none), and the arguments to add to its own.
-function! bufbridge#host_start(channel) abort
-  let state = get(s:jobs, a:channel, {})
-  if empty(state) || state.gone
-    return {}
-  endif
-  let broken = bufbridge#reply#broken(state)  " the user was quicker than the host
-  if broken !=# ''
-    call s:abandon(state, broken)
-    return {}
-  endif
-  return {'buffer': state.buf, 'line': state.mode ==# 'marker' ? bufbridge#reply#point(state)[0] : 0,
-        \ 'args': s:arguments(state)}
-endfunction
-
-" A piece of the reply from the host; 0 when it cannot be written (stop).
-function! bufbridge#host_write(channel, text) abort
-  let state = get(s:jobs, a:channel, {})
-  return empty(state) ? 0 : s:write(state, a:text)
-endfunction
-
 " Writing the reply {{{1
 
-" A piece of the reply (the RPC host also sends '' to ask whether the reply
-" may go on). 0 when it cannot be written: the reply is stopped.
+" A piece of the reply; 0 when it cannot be written: the reply is stopped.
 function! s:write(state, text) abort
   if a:state.gone
     return 0
@@ -504,7 +484,9 @@ function! s:abandon(state, why) abort
 endfunction
 
 function! s:kill(state) abort
-  if has_key(a:state, 'job')
+  if has_key(a:state, 'request')
+    call bufbridge#host#cancel(a:state.request)
+  elseif has_key(a:state, 'job')
     call job_stop(a:state.job)
   elseif a:state.id > 0
     call jobstop(a:state.id)
@@ -549,6 +531,18 @@ function! s:report(stderr) abort
     endif
   endfor
   return errors > 0
+endfunction
+
+" The host {{{1
+
+" :BufBridgeRestart: stop the host; the next request starts a new one, with
+" the editor's environment as it is then (and tries the host again after it
+" could not start).
+function! bufbridge#restart() abort
+  let s:no_host = 0
+  call bufbridge#host#stop()
+  call s:say('bufbridge: the host will start again with the next request')
+  return ''
 endfunction
 
 " Messages {{{1

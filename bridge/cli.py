@@ -45,15 +45,14 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         from .serve import main as serve_main
 
         return serve_main(argv[1:], env=env, stdout=stdout, stderr=stderr)
-    if argv[:1] == ["host"]:  # the editor plugin's long-lived host
+    args = parser().parse_args(argv)
+    if args.file == "host":  # `bufbridge [OPTIONS] host`: the editor's host, OPTIONS for its every request
+        if argv[-1] != "host":
+            print("bufbridge: host must be the last argument (bufbridge [OPTIONS] host); to read a file named host, write ./host", file=stderr)
+            return 2
         from .host.server import main as host_main
 
-        return host_main(argv[1:], env=env)
-    args = parser().parse_args(argv)
-    if args.file == "nvim":  # `bufbridge [OPTIONS] nvim`: the Neovim plugin's RPC host, OPTIONS for its every request
-        from .nvim_host import main as nvim_main
-
-        return nvim_main(argv, env=env)
+        return host_main(argv[:-1], env=env)
     if args.list_profiles:
         return list_profiles(env, stdout)
     out = Output(stdout)

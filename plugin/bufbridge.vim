@@ -14,6 +14,7 @@ let g:loaded_bufbridge = 1
 command! -bar BufBridge       exe bufbridge#send()
 command! -bar BufBridgeInfill exe bufbridge#infill()
 command! -bar BufBridgeStop   exe bufbridge#stop()
+command! -bar BufBridgeRestart exe bufbridge#restart()
 
 nnoremap <silent> <Plug>(bufbridge-send)   <Cmd>BufBridge<CR>
 nnoremap <silent> <Plug>(bufbridge-infill) <Cmd>BufBridgeInfill<CR>

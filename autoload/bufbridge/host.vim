@@ -14,7 +14,9 @@
 "   on_text(text)        a piece of the reply (what `bufbridge` writes to stdout)
 "   on_stderr(text)      complete diagnostic lines
 "   on_done(status, why) the request ended; why: '' (finished), 'cancelled',
-"                        or a sentence saying why the host could not finish it
+"                        'unavailable' (the host exited before it answered
+"                        anything: it cannot run here), or a sentence saying
+"                        why the host could not finish it
 
 if exists('g:autoloaded_bufbridge_host')
   finish
@@ -28,15 +30,18 @@ let g:autoloaded_bufbridge_host = 1
 "   pending  Neovim: ask ID -> callback for its answer
 "   partial  Neovim: the unfinished last line of its output
 "   stderr   what it printed on its own standard error
+"   answered whether it ever answered an ask (if not, it cannot run here)
+"   starting requests asked for and not yet answered
 let s:host = {}
 let s:next_ask = 0
 
-" Start a request; raises 'bufbridge: ...' when no host can be started.
-function! bufbridge#host#request(cmd, args, text, handlers) abort
+" Start a request; params: {'args': [...], 'text': '...', 'cwd': '...'} (see
+" doc/host-protocol.md). Raises 'bufbridge: ...' when no host can be started.
+function! bufbridge#host#request(cmd, params, handlers) abort
   let host = s:ensure(a:cmd)
   let request = extend({'id': 0, 'cancelled': 0, 'ended': 0}, a:handlers)
-  let ask = {'method': 'request', 'args': a:args, 'text': a:text}
-  call s:ask(host, ask, function('s:started', [host, request]))
+  call add(host.starting, request)
+  call s:ask(host, extend({'method': 'request'}, a:params), function('s:started', [host, request]))
   return request
 endfunction
 
@@ -79,7 +84,8 @@ function! s:ensure(cmd) abort
     return s:host
   endif
   call bufbridge#host#stop()
-  let host = {'cmd': a:cmd, 'requests': {}, 'pending': {}, 'partial': '', 'stderr': ''}
+  let host = {'cmd': a:cmd, 'requests': {}, 'pending': {}, 'partial': '', 'stderr': '',
+        \ 'answered': 0, 'starting': []}
   let argv = a:cmd + ['host']
   if has('nvim')
     let host.job = jobstart(argv, {
@@ -120,6 +126,8 @@ endfunction
 
 " The answer to a request: its ID, known from now on.
 function! s:started(host, request, result) abort
+  let a:host.answered = 1
+  call filter(a:host.starting, 'v:val isnot a:request')
   if type(a:result) != v:t_dict || !has_key(a:result, 'started')
     call s:end(a:request, 1, 'the host refused the request: ' . string(a:result))
     return
@@ -160,10 +168,11 @@ function! s:end(request, status, why) abort
   endif
 endfunction
 
-" The host went away: every request it ran ends, with the reason.
+" The host went away: every request it ran (or was asked to run) ends, with the reason.
 function! s:end_all(host, why) abort
-  let requests = values(a:host.requests)
+  let requests = values(a:host.requests) + a:host.starting
   let a:host.requests = {}
+  let a:host.starting = []
   for request in requests
     call s:end(request, 1, request.cancelled ? 'cancelled' : a:why)
   endfor
@@ -174,7 +183,8 @@ function! s:exited(host, status) abort
     let s:host = {}
   endif
   let detail = substitute(a:host.stderr, '\n\+$', '', '')
-  call s:end_all(a:host, 'the bufbridge host stopped (exit status ' . a:status . ')'
+  call s:end_all(a:host, !a:host.answered ? 'unavailable'
+        \ : 'the bufbridge host stopped (exit status ' . a:status . ')'
         \ . (empty(detail) ? '' : ': ' . split(detail, "\n")[-1]))
 endfunction
 

@@ -33,7 +33,7 @@ class Job:
 
     def __init__(self, host, ident, params):
         self.host, self.id = host, ident
-        self.argv = [str(arg) for arg in params.get("args", [])]
+        self.argv = [*host.options, *(str(arg) for arg in params.get("args", []))]
         self.text = params.get("text", "")
         self.cwd = params.get("cwd") if isinstance(params.get("cwd"), str) else None
         self.cancelled = threading.Event()
@@ -161,11 +161,12 @@ class JobStderr(io.StringIO):
 class Host:
     """Reads asks from ``stdin``, runs requests, writes answers and events to ``stdout`` (binary streams)."""
 
-    def __init__(self, stdin, stdout, env, *, pipeline=None, transport=None):
+    def __init__(self, stdin, stdout, env, *, options=(), pipeline=None, transport=None):
         from ..cli import main
         from ..send import RequestsTransport
 
         self.stdin, self.stdout, self.env = stdin, stdout, env
+        self.options = list(options)  # command-line options that go before every request's own
         self.pipeline = pipeline or main
         self.transport = transport or RequestsTransport()
         self.jobs = {}
@@ -252,12 +253,12 @@ class Host:
             job.thread.join(CANCEL_WAIT)
 
 
-def main(argv, *, env):
-    """``bufbridge host``: serve the editor on standard input and output until it closes them."""
-    if argv:
-        print(f"bufbridge host takes no arguments, not: {' '.join(argv)}", file=sys.stderr)
-        return 2
+def main(options, *, env):
+    """``bufbridge [OPTIONS] host``: serve the editor on standard input and output until it closes them.
+
+    OPTIONS (``--profile NAME``, ``--allow-env`` ...) go before the arguments of every request.
+    """
     if sys.stdin.isatty():
         print("bufbridge host is started by the editor plugin, not by hand (see doc/host-protocol.md)", file=sys.stderr)
         return 2
-    return Host(sys.stdin.buffer, sys.stdout.buffer, env).serve()
+    return Host(sys.stdin.buffer, sys.stdout.buffer, env, options=options).serve()

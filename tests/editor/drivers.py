@@ -79,6 +79,20 @@ def descendants(pid):
     return found
 
 
+def command_line(pid):
+    """The arguments of process ``pid`` (bytes), or [] when it is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[:-1]
+    except OSError:
+        return []
+
+
+def host_pids(editor):
+    """The `bufbridge ... host` processes below the editor."""
+    return [pid for pid in descendants(editor.proc.pid) if command_line(pid)[-1:] == [b"host"]]
+
+
 def kill_all(pids):
     for pid in pids:
         try:

@@ -6,8 +6,8 @@ or alters the reply's own text stops the reply at once (the filter closes
 its connection, which the server sees, without the test opening the gate);
 any other edit leaves it streaming at its own place.
 
-Each runs in Vim, in Neovim through the RPC host, and in Neovim through a
-plain job (the path taken when the filter's Python has no pynvim).
+Each runs in Vim and in Neovim through the host, and in both through a plain
+job, one process per request (the path taken when the host cannot run).
 """
 
 import sys
@@ -21,10 +21,10 @@ from .test_stream import gated, streaming, wait_done, wait_no_filter
 
 pytestmark = pytest.mark.editor
 
-# `bufbridge [OPTIONS] nvim` exits 3 as it does without pynvim: Neovim falls back to a plain job.
+# `bufbridge [OPTIONS] host` exits at once, as a bufbridge without a host would: the plugin falls back to a plain job.
 NO_HOST = [sys.executable, "-c",
-           "import sys\nif sys.argv[-1] == 'nvim': sys.exit(3)\nfrom bridge.cli import entry\nentry()"]
-CARRIERS = ["vim", "nvim", "nvim-job"]
+           "import sys\nif sys.argv[-1] == 'host': sys.exit(2)\nfrom bridge.cli import entry\nentry()"]
+CARRIERS = ["vim", "nvim", "vim-job", "nvim-job"]
 
 QUESTION = ["!user", "Tell me about lighthouses."]
 PIECES = ["first", " piece\nsecond", " line\n"]
@@ -34,11 +34,12 @@ WHOLE = ["", "!assistant", "", "first piece", "second line", ""]
 
 @pytest.fixture(params=CARRIERS)
 def carrier(request, start_editor):
-    """The plugin in Vim, in Neovim with its RPC host, and in Neovim with a plain job."""
-    editor = start_editor(request.param[:4], command=NO_HOST if request.param == "nvim-job" else None)
+    """The plugin in Vim and Neovim with the host, and in each with a plain job."""
+    kind, _, job = request.param.partition("-")
+    editor = start_editor(kind, command=NO_HOST if job else None)
     yield editor
-    if request.param == "nvim-job":  # the fallback really was taken
-        assert "replies stream through a plain job" in editor.messages()
+    if job:  # the fallback really was taken
+        assert "each reply starts a process of its own" in editor.messages()
 
 
 def hold_after_first(server):

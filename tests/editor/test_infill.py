@@ -16,6 +16,7 @@ import pytest
 import fakeserver as fs
 
 from .drivers import REPO, EditorError, descendants, wait_until
+from .test_stream import wait_no_filter
 
 pytestmark = pytest.mark.editor
 
@@ -87,7 +88,7 @@ def test_cursor_infill_reads_the_file_as_text_and_inserts_at_the_cursor(kind, st
     assert got.json["input_suffix"] == source[cut:] == "}\nprint(f())\n"
     assert editor.lines() == text[:3] + ['    return {"a": 1,', '        "b": 2', "    }", "print(f())"]
     assert editor.eval("[line('.'), col('.')]") == [6, 5], "the cursor should stay on the brace"
-    assert "plain job" not in editor.messages()  # Neovim: the RPC host did it
+    assert "process of its own" not in editor.messages()  # the host did it
 
     editor.feed("u")
     wait_until(lambda: editor.lines() == text, message="one u to remove the whole infill")
@@ -208,8 +209,8 @@ def test_other_buffers_go_to_input_extra_in_sorted_order(kind, start, server, bo
 FAKE_FILTER = r"""
 import json, sys, time
 log, args = sys.argv[1], sys.argv[2:]
-if args[-1:] == ["nvim"]:
-    sys.exit(3)  # as `bufbridge nvim` without pynvim: Neovim falls back to a plain job
+if args[-1:] == ["host"]:
+    sys.exit(2)  # no host here: the plugin falls back to a process per request, which this fakes
 extra = args[args.index("--extra-json") + 1] if "--extra-json" in args else None
 with open(log, "w") as f:
     json.dump({"args": args, "stdin": sys.stdin.buffer.read().decode(),
@@ -237,9 +238,10 @@ def test_cursor_infill_runs_the_filter_with_the_cursor_and_takes_any_chunking(ki
     wait_done(editor)
 
     record = json.loads(log.read_text())
-    assert record["args"][:6] == ["--infill-at", "2:6", "--filename", os.path.join("sub", "main.py"), "--fim", "qwen"]
-    assert record["args"][6] == "--extra-json" and len(record["args"]) == 8
-    assert not os.path.exists(record["args"][7]), "the temporary file outlived the job"
+    assert record["args"][:8] == ["--infill-at", "2:6", "--repo", workdir.name, "--filename", os.path.join("sub", "main.py"),
+                                  "--fim", "qwen"]
+    assert record["args"][8] == "--extra-json" and len(record["args"]) == 10
+    assert not os.path.exists(record["args"][9]), "the temporary file outlived the job"
     assert record["stdin"] == "!api http://evil.invalid/\nx = ()\n"
     assert record["extra"] == [{"filename": "a.py", "text": "A = 1\n"}, {"filename": "b.py", "text": "B = 2\n"}]
     assert editor.lines() == ["!api http://evil.invalid/", "x = (one", "two", "three é", "", "end)"]
@@ -278,7 +280,7 @@ def test_stop_keeps_what_cursor_infill_wrote(kind, start, server, box):
     wait_done(editor)
     assert editor.lines() == ["def f():", "    keptpass"]
     assert "bufbridge: stopped" in editor.messages()
-    wait_until(lambda: not descendants(editor.proc.pid), message="the filter to exit")
+    wait_no_filter(editor)
     editor.feed("u")
     wait_until(lambda: editor.lines() == text, message="one u to remove it")
 
@@ -312,12 +314,11 @@ def test_filter_options_in_the_command_apply_to_every_request(kind, start, serve
     editor.set_lines(text)
     editor.command("BufBridge")
     assert gate.wait_reached(10)
-    if kind == "nvim":  # the RPC host, started as `bufbridge [OPTIONS] nvim`
-        commands = []
-        for pid in descendants(editor.proc.pid):
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                commands.append(f.read().split(b"\0")[:-1])
-        assert [b"--allow-env", b"--profile", b"box", b"nvim"] in [args[-4:] for args in commands]
+    commands = []  # the host, started as `bufbridge [OPTIONS] host`
+    for pid in descendants(editor.proc.pid):
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            commands.append(f.read().split(b"\0")[:-1])
+    assert [b"--allow-env", b"--profile", b"box", b"host"] in [args[-4:] for args in commands]
     gate.open()
     wait_done(editor)
     assert server.requests[0].header("x-home") == str(home)  # --allow-env: expanded
@@ -328,20 +329,20 @@ def test_filter_options_in_the_command_apply_to_every_request(kind, start, serve
     wait_done(editor)
     assert server.requests[1].path == "/infill"  # --profile box: no infill args needed
     assert editor.lines() == ["x = (1)"]
-    assert "plain job" not in editor.messages()
+    assert "process of its own" not in editor.messages()
 
 
-def test_nvim_starts_the_host_only_as_the_last_argument(isolated_config):
+def test_host_is_started_only_as_the_last_argument(isolated_config):
     def bufbridge(*args, text=""):
         return subprocess.run([sys.executable, "-m", "bridge", *args], input=text, capture_output=True, text=True,
                               cwd=REPO, timeout=30)
 
-    done = bufbridge("nvim", "--allow-env")
+    done = bufbridge("host", "--allow-env")
     assert done.returncode == 2
-    assert "nvim must be the last argument" in done.stderr
+    assert "host must be the last argument" in done.stderr
     (isolated_config / "profiles").mkdir()
-    (isolated_config / "profiles" / "nvim.profile").write_text("!api http://127.0.0.1:9/v1\n")
-    done = bufbridge("--debug", "--profile", "nvim", text="!user\nHi\n")  # a profile named nvim, not the host
+    (isolated_config / "profiles" / "host.profile").write_text("!api http://127.0.0.1:9/v1\n")
+    done = bufbridge("--debug", "--profile", "host", text="!user\nHi\n")  # a profile named host, not the host
     assert done.returncode == 0
     assert "POST http://127.0.0.1:9/v1/chat/completions" in done.stdout
 

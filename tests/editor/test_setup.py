@@ -8,7 +8,7 @@ import pytest
 
 import fakeserver as fs
 
-from .drivers import REPO, EditorError, descendants, vim_setup, wait_until
+from .drivers import REPO, EditorError, descendants, host_pids, vim_setup, wait_until
 
 pytestmark = pytest.mark.editor
 
@@ -127,30 +127,32 @@ def test_every_function_aborts_and_plugin_only_declares():
     assert "job_start" not in plugin and "jobstart" not in plugin
 
 
-def test_neovim_streams_through_the_rpc_host(start_editor, server):
-    script = fs.openai_chat_stream(["host"])
-    gate = fs.Gate()
-    server.reply = fs.Reply(script[:2] + [gate] + script[2:])
-    editor = start_editor("nvim")
-    editor.set_lines([f"!api {server.url}/", "!user", "Hi"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_request_goes_through_one_long_lived_host(kind, start_editor, server):
+    server.reply = fs.Reply(fs.openai_chat_stream(["one"]))
+    editor = start_editor(kind)
+    text = [f"!api {server.url}/", "!user", "Hi"]
+    editor.set_lines(text)
     editor.command("BufBridge")
-    assert gate.wait_reached(10)
-    arguments = []
-    for pid in descendants(editor.proc.pid):
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            arguments.append(f.read().split(b"\0")[:-1])
-    assert [b"-m", b"bridge", b"nvim"] in [args[-3:] for args in arguments]
-    gate.open()
     wait_done(editor)
-    assert editor.lines()[-1] == "host"
-    assert "plain job" not in editor.messages()
+    first = host_pids(editor)
+    assert len(first) == 1
+    for n in range(3):
+        server.reply = fs.Reply(fs.openai_chat_stream([f" {n}"]))
+        editor.command("BufBridge")
+        wait_done(editor)
+    assert editor.lines() == text + ["", "!assistant", "", "one 0 1 2"]
+    assert host_pids(editor) == first, "one host serves every request"
+    assert len(server.requests) == 4
+    assert "process of its own" not in editor.messages()
 
 
-def test_neovim_without_pynvim_says_so_once_and_uses_a_plain_job(start_editor, server):
+@pytest.mark.parametrize("kind", KINDS)
+def test_when_the_host_cannot_run_it_says_so_once_and_uses_a_process_per_request(kind, start_editor, server):
     server.reply = fs.Reply(fs.openai_chat_stream(["plain"]))
-    # The filter's Python without pynvim: the import fails as it would if it were not installed.
-    hide_pynvim = "import sys; sys.modules['pynvim'] = None; from bridge.cli import entry; entry()"
-    editor = start_editor("nvim", command=[sys.executable, "-c", hide_pynvim])
+    # An older bufbridge without `host`: it exits at once when asked for one.
+    no_host = "import sys\nif sys.argv[-1] == 'host': sys.exit(2)\nfrom bridge.cli import entry\nentry()"
+    editor = start_editor(kind, command=[sys.executable, "-c", no_host])
     text = [f"!api {server.url}/", "!user", "Hi"]
     editor.set_lines(text)
     editor.command("BufBridge")
@@ -161,5 +163,5 @@ def test_neovim_without_pynvim_says_so_once_and_uses_a_plain_job(start_editor, s
     editor.command("BufBridge")
     wait_done(editor)
     assert editor.lines()[-1] == "plain again"
-    assert editor.messages().count("pynvim is not installed") == 1
+    assert editor.messages().count("the bufbridge host could not start") == 1
     assert len(server.requests) == 2
