@@ -516,6 +516,10 @@ function! s:finish(state) abort
     call s:warn('the filter exited with status ' . a:state.status
           \ . (a:state.written && a:state.mode !=# 'cursor' ? '; the !error block in the buffer says why' : ''))
   endif
+  if exists('#User#BufBridgeDone')
+    let g:bufbridge_done = {'buffer': a:state.buf, 'status': a:state.status, 'stopped': a:state.stopped || a:state.gone}
+    doautocmd <nomodeline> User BufBridgeDone
+  endif
 endfunction
 
 " The filter's standard error into :messages; whether it reported an error.
