@@ -5,6 +5,7 @@ Only ``main`` prints errors. Everything it needs from the outside world
 """
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -19,8 +20,24 @@ Read a buffer on standard input, send it to a language model as one request
 See the README or `:help bufbridge` for the buffer language."""
 
 
+class UsageError(Exception):
+    """A command-line argument argparse refused; ``main`` prints it where this run's errors go."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors raised instead of printed to the process's stderr and exiting.
+
+    The editor host runs many requests at once in one process: a bad argument
+    in one must reach that request's stderr and end only that request.
+    """
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+@functools.cache  # built once per process: the host parses every request's arguments
 def parser():
-    p = argparse.ArgumentParser(prog="bufbridge", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog="bufbridge", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", help="read the buffer from FILE instead of standard input")
     p.add_argument("-p", "--profile", metavar="NAME", help="default profile when the buffer names none (a name or a path; overrides $BUFBRIDGE_PROFILE)")
     p.add_argument("--allow-env", action="store_true", help="expand $VAR in the buffer's own !> headers (off by default: only profiles may read the environment)")
@@ -45,7 +62,11 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         from .serve import main as serve_main
 
         return serve_main(argv[1:], env=env, stdout=stdout, stderr=stderr)
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except UsageError as err:
+        print(f"{parser().format_usage()}bufbridge: error: {err}", file=stderr)
+        return 2
     if args.file == "host":  # `bufbridge [OPTIONS] host`: the editor's host, OPTIONS for its every request
         if argv[-1] != "host":
             print("bufbridge: host must be the last argument (bufbridge [OPTIONS] host); to read a file named host, write ./host", file=stderr)

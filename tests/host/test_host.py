@@ -18,8 +18,8 @@ TIMEOUT = 20
 class HostProcess:
     """A running `bufbridge host`: ask it things, read what it says."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen(bufbridge_command() + ["host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    def __init__(self, options=()):
+        self.proc = subprocess.Popen(bufbridge_command() + [*options, "host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=child_env())
         self.pending = b""
         self.seen = []
@@ -256,3 +256,25 @@ def test_each_request_reads_files_from_its_own_folder(host, server, tmp_path):
     text, _, done = host.reply(host.ask("request", text=f"!api {server.url}/v1\n!user\n!context ../one/notes.txt\n",
                                         cwd=str(tmp_path / "two")))
     assert done["status"] == 1 and "outside the current folder" in text, "a request's folder confines it (rule 5)"
+
+
+def test_a_bad_argument_ends_only_its_own_request(host, server):
+    text, stderr, done = host.reply(host.ask("request", text="!user\nhi\n", args=["--bogus"]))
+    assert (text, done["status"]) == ("", 2)
+    assert "bufbridge: error: unrecognized arguments: --bogus" in stderr and "internal error" not in stderr
+    server.reply = Reply(fs.openai_chat_stream(["still here"]))
+    text, _, done = host.reply(host.ask("request", text=chat(server.url)))
+    assert (text, done["status"]) == ("\n\n!assistant\n\nstill here", 0)
+
+
+def test_options_before_host_apply_to_every_request(server, isolated_config):
+    (isolated_config / "profiles").mkdir()
+    (isolated_config / "profiles" / "box.profile").write_text(f"!api {server.url}/v1\n")
+    server.reply = Reply(fs.openai_chat_stream(["boxed"]))
+    process = HostProcess(options=["--profile", "box"])
+    try:
+        text, _, done = process.reply(process.ask("request", text="!user\nhi\n"))
+        assert (text, done["status"]) == ("\n\n!assistant\n\nboxed", 0)
+        assert server.requests[0].path == "/v1/chat/completions"
+    finally:
+        process.close()
