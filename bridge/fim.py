@@ -214,11 +214,15 @@ def template_fields(template, ctx, extras, filename=None, repo="project"):
 
     prefix, suffix = prefix_text(ctx), suffix_text(ctx)
     head = ""
-    if extras and template.repo:
-        head = render_repo(template.repo, repo, [(e.filename, e.text) for e in extras], filename or "untitled")
-    elif extras:
-        prefix = comment_blocks(extras, ctx) + prefix
-    return {"prompt": head + render(template.template, prefix, suffix)}
+    try:
+        if extras and template.repo:
+            head = render_repo(template.repo, repo, [(e.filename, e.text) for e in extras], filename or "untitled")
+        elif extras:
+            prefix = comment_blocks(extras, ctx) + prefix
+        return {"prompt": head + render(template.template, prefix, suffix)}
+    except BridgeError as err:
+        err.where = err.where or f"FIM template {template.name}"
+        raise
 
 
 # --- the whole plan ---------------------------------------------------------------
