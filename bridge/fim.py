@@ -253,10 +253,18 @@ def plan(text, env, args):
     if template is None:
         fields = infill_fields(ctx, extras, heuristics)
     else:
-        fields = template_fields(template, ctx, extras, filename, args.repo or Path.cwd().name or "project")
+        fields = template_fields(template, ctx, extras, filename, args.repo or _folder_name())
     request = build(doc, fields=fields)
     heuristics = replace(heuristics, stop=_stop_strings(request) if heuristics.on("stop-strings") else ())
     return request, stops.StopFilter(ctx, heuristics)
+
+
+def _folder_name():
+    """The current folder's name, the default repository name; "project" when it has none or is gone (deleted under the editor)."""
+    try:
+        return Path.cwd().name or "project"
+    except OSError:
+        return "project"
 
 
 def _limits(args):

@@ -126,3 +126,16 @@ def test_an_empty_infill_position_never_reads_the_file_as_directives(sandbox):
     result = harness.run(case, sandbox, wall=WALL_LIMIT)
     assert (result.status, result.stdout) == (1, b"")
     assert result.stderr == "bufbridge: error: --infill-at : expected LINE:COL, two numbers from 1 (e.g. 12:5)\n"
+
+
+def test_cursor_infill_in_a_deleted_folder_names_the_repository_project(sandbox, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    case = hostile.Case("cursor", ["--infill-at", "1:1", "--fim", "qwen", "--extra", str(tmp_path / "extra.py"), "--debug"], b"x = 1\n", 200, None)
+    (tmp_path / "extra.py").write_text("y = 2\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(gone)
+        gone.rmdir()
+        result = harness.run(case, sandbox, wall=WALL_LIMIT)
+    assert result.status == 0, result.stderr
+    assert b"<|repo_name|>project" in result.stdout
