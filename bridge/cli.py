@@ -78,10 +78,10 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         return list_profiles(env, stdout)
     out = Output(stdout)
     secrets = ()
-    errors_to = stderr if args.infill_at else None  # stdout is code to insert: no !error block there
+    errors_to = stderr if args.infill_at is not None else None  # stdout is code to insert: no !error block there
     try:
         text = read_input(os.path.join(cwd, args.file) if cwd and args.file else args.file, stdin)
-        if args.infill_at:
+        if args.infill_at is not None:  # even "--infill-at ''": the file is never read as directives
             from .fim import plan as plan_infill
 
             request, stops = plan_infill(text, env, args)

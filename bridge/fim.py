@@ -227,11 +227,15 @@ def template_fields(template, ctx, extras, filename=None, repo="project"):
 
     prefix, suffix = prefix_text(ctx), suffix_text(ctx)
     head = ""
-    if extras and template.repo:
-        head = render_repo(template.repo, repo, [(e.filename, e.text) for e in extras], filename or "untitled")
-    elif extras:
-        prefix = comment_blocks(extras, ctx) + prefix
-    return {"prompt": head + render(template.template, prefix, suffix)}
+    try:
+        if extras and template.repo:
+            head = render_repo(template.repo, repo, [(e.filename, e.text) for e in extras], filename or "untitled")
+        elif extras:
+            prefix = comment_blocks(extras, ctx) + prefix
+        return {"prompt": head + render(template.template, prefix, suffix)}
+    except BridgeError as err:
+        err.where = err.where or f"FIM template {template.name}"
+        raise
 
 
 # --- the whole plan ---------------------------------------------------------------
@@ -265,10 +269,18 @@ def plan(text, env, args):
     if template is None:
         fields = infill_fields(ctx, extras, heuristics)
     else:
-        fields = template_fields(template, ctx, extras, filename, args.repo or Path.cwd().name or "project")
+        fields = template_fields(template, ctx, extras, filename, args.repo or _folder_name())
     request = build(doc, fields=fields)
     heuristics = replace(heuristics, stop=_stop_strings(request) if heuristics.on("stop-strings") else ())
     return request, stops.StopFilter(ctx, heuristics)
+
+
+def _folder_name():
+    """The current folder's name, the default repository name; "project" when it has none or is gone (deleted under the editor)."""
+    try:
+        return Path.cwd().name or "project"
+    except OSError:
+        return "project"
 
 
 def _limits(args):

@@ -12,8 +12,10 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from . import jsonsafe
 from .errors import BuildError, ProfileError
 
+MESSAGE_SHOWN = 200  # characters of a schema message in an error line
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # The placeholders each string field may use.
 PLACEHOLDERS = {
@@ -39,15 +41,18 @@ class Template:
 
 def load(path, name):
     """Read, parse and validate a template file; errors carry ``file:line``."""
-    return parse(path.read_text(encoding="utf-8"), name, path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise ProfileError(f"cannot read the template: {err.strerror}", where=str(path)) from None
+    except UnicodeDecodeError as err:
+        raise ProfileError(f"not UTF-8 text (byte {err.start + 1})", where=str(path), hint="save the template as UTF-8") from None
+    return parse(text, name, path)
 
 
 def parse(text, name, path="<template>"):
     """Parse and validate template text; ``path`` is only used in error locations."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ProfileError(err.msg, where=f"{path}:{err.lineno}:{err.colno}") from None
+    data = _json(text, path)
     _validate(data, text, path)
     return Template(
         name,
@@ -58,6 +63,19 @@ def parse(text, name, path="<template>"):
         data.get("heuristics", {}),
         data,
     )
+
+
+def _json(text, path):
+    """The template's JSON, within the limits every reader applies (``jsonsafe``); a syntax error names its line and column."""
+    try:
+        return jsonsafe.loads(text)
+    except jsonsafe.JSONError as err:
+        if err.syntax:
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as located:
+                raise ProfileError(located.msg, where=f"{path}:{located.lineno}:{located.colno}") from None
+        raise ProfileError(f"the template cannot be used: {err.reason}", where=f"{path}") from None
 
 
 def _schema():
@@ -75,14 +93,22 @@ def _validate(data, text, path):
     if error is not None:
         where = list(error.absolute_path) + _unexpected_key(error)
         location = "/".join(str(p) for p in where) or "(top level)"
+        message = error.message  # it may quote the whole value: keep its start and its verdict at the end
+        message = message if len(message) <= MESSAGE_SHOWN else f"{message[:MESSAGE_SHOWN // 2]} … {message[-MESSAGE_SHOWN // 2:]}"
         raise ProfileError(
-            f"{location}: {error.message}",
+            f"{location}: {message}",
             where=f"{path}:{line_of(text, where)}",
             hint="see fim_templates/schema.json for the allowed fields",
         )
     for json_path, allowed in PLACEHOLDERS.items():
         value = _get(data, json_path)
         unknown = sorted(set(PLACEHOLDER.findall(value)) - allowed) if isinstance(value, str) else []
+        if isinstance(value, str) and "{" in PLACEHOLDER.sub("", value):
+            raise ProfileError(
+                f"{'/'.join(json_path)}: a '{{' that starts no placeholder",
+                where=f"{path}:{line_of(text, list(json_path))}",
+                hint="this field may use " + ", ".join("{%s}" % a for a in sorted(allowed)) + ", and no other '{'",
+            )
         if unknown:
             raise ProfileError(
                 f"{'/'.join(json_path)}: unknown placeholder {{{unknown[0]}}}",
@@ -125,7 +151,8 @@ def line_of(text, json_path):
 def _lines_by_path(text):
     """{path: line} for every value in ``text``; a member's line is its key's."""
     tokens = []
-    pos = 0
+    pos = counted = 0
+    line = 1
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
@@ -133,7 +160,10 @@ def _lines_by_path(text):
         token = match.group(1) or match.group(2) or match.group(3)
         if token is None:
             break
-        tokens.append((token, text.count("\n", 0, match.start(match.lastindex)) + 1))
+        start = match.start(match.lastindex)
+        line += text.count("\n", counted, start)  # counted once: the file's lines are walked a single time
+        counted = start
+        tokens.append((token, line))
         pos = match.end()
     found = {}
     _walk(tokens, 0, (), 1, found)
@@ -171,7 +201,11 @@ def render(template, prefix, suffix):
     """Fill ``{prefix}`` and ``{suffix}`` into a template string (Illume's interpolation)."""
     from .interpolate import interpolate
 
-    return interpolate(template, {"prefix": prefix, "suffix": suffix})
+    try:
+        return interpolate(template, {"prefix": prefix, "suffix": suffix})
+    except BuildError as err:
+        err.hint = "a FIM template fills in only {prefix} and {suffix}, and a '{' must start one of them"
+        raise
 
 
 def render_repo(repo, name, files, current):
@@ -187,5 +221,6 @@ def render_repo(repo, name, files, current):
         tail = interpolate(repo.get("current", ""), {"filename": current})
     except BuildError as err:
         err.message = f"template repo form: {err.message}"
+        err.hint = "the repo form fills in only {repo}, {filename} and {text}, and a '{' must start one of them"
         raise
     return head + body + tail

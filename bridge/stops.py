@@ -17,6 +17,7 @@ kept line (trailing ones are dropped). Each heuristic has a name
 with ``bufbridge --no-stop NAME``.
 """
 
+import functools
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -51,11 +52,15 @@ COMMENTS = {
 }
 BLOCK_COMMENT_LANGS = frozenset(_ext for _ext, _marks in COMMENTS.items() if _marks == _SLASH)
 
-# The start of a definition, in the languages people run FIM on. A C-like
-# function header needs two words before its "(" and no ";" after it.
-_CONTROL = r"(?:if|for|while|switch|return|else|do|case|sizeof|new|delete|throw|catch|await|yield|elif|with|assert|print)\b"
-DEFINITION = re.compile(
-    r"""^\s*(?:
+# The start of a definition, in the languages people run FIM on. Every
+# pattern here runs in time linear in the line: the heuristics see lines a
+# model or a file makes up, and a pattern with nested or adjacent overlapping
+# repeats (``[\w*\s]*[\s*]+\**``) takes tens of seconds on a line of 3,000 ``*``.
+# So the C-like function header, the one shape that needs a search, is
+# recognised by a function (``_c_function``) instead of a pattern.
+_CONTROL = re.compile(r"(?:if|for|while|switch|return|else|do|case|sizeof|new|delete|throw|catch|await|yield|elif|with|assert|print)\b")
+_KEYWORD_DEFINITION = re.compile(
+    r"""\s*(?:
         (?:async\s+)?def\s+\w                                   # Python
       | class\s+\w                                              # Python, JS, Java, C++
       | @\w                                                     # decorator, annotation
@@ -63,13 +68,16 @@ DEFINITION = re.compile(
       | (?:export\s+)?(?:default\s+)?(?:async\s+)?function\b    # JavaScript
       | (?:export\s+)?(?:const|let|var)\s+\w+\s*=\s*(?:async\s*)?(?:\([^)]*\)|\w+)\s*=>  # arrow function
       | (?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+\w   # Rust
-      | (?:pub\s+)?(?:impl|trait|struct|enum|interface|type)\b[^=;]*[{:]?\s*$  # type definitions
-      | (?!""" + _CONTROL + r""")[A-Za-z_][\w:<>,*&\s]*[\s*&]+\**[A-Za-z_][\w:]*\s*\([^;]*$  # C-like function
+      | (?:pub\s+)?(?:impl|trait|struct|enum|interface|type)\b[^=;]*$  # type definitions: no "=" or ";" follows
     )""",
     re.VERBOSE,
 )
+_HEADER_CHARS = re.compile(r"[\w:<>,*&\s]*")  # what may stand before a C-like function's "("
+_NAME_CHARS = re.compile(r"[\w:]")
 _BARE_OPENER = re.compile(r"^\s*[{(\[]\s*$")
-_PY_ONE_LINER = re.compile(r"^\s*(?:async\s+)?def\b.*\)\s*(?:->[^:]*)?:\s*[^\s#]")
+_PY_DEF = re.compile(r"\s*(?:async\s+)?def\b")
+_ARROW = re.compile(r"\)\s*->")
+_SPACES = re.compile(r"\s*")
 
 
 @dataclass(frozen=True)
@@ -152,13 +160,60 @@ def first_nonblank(lines):
 
 
 def is_definition(line):
-    return bool(DEFINITION.match(line))
+    """``line`` starts a definition: a keyword form, or a C-like function header."""
+    return bool(_KEYWORD_DEFINITION.match(line)) or _c_function(line)
+
+
+def _c_function(line):
+    """A C-like function header: two words (or more) before the line's first ``(``, no ``;`` after it, no control keyword first.
+
+    Spelled out, it is: after the indentation, a letter or ``_``; then only
+    word characters, ``:<>,*&`` and spaces up to an identifier (``[A-Za-z_][\\w:]*``)
+    that follows a space, ``*`` or ``&``; optional spaces; ``(``; no ``;``
+    after it. Every step looks at each character once.
+    """
+    paren = line.find("(")
+    if paren < 0 or ";" in line[paren:]:
+        return False
+    head = line[:paren]
+    start = len(head) - len(head.lstrip())
+    if start == len(head) or not (head[start] == "_" or head[start].isascii() and head[start].isalpha()):
+        return False
+    if _CONTROL.match(line, start) or _HEADER_CHARS.match(head, start).end() != len(head):
+        return False
+    end = len(head.rstrip())
+    name = end
+    while name > start and _NAME_CHARS.match(head, name - 1):
+        name -= 1
+    # the name: a letter or "_" first, at least one character before it, and that one a space, "*" or "&"
+    return end > name > start and (head[name] == "_" or head[name].isascii() and head[name].isalpha()) and (head[name - 1].isspace() or head[name - 1] in "*&")
 
 
 def has_body(line):
     """A definition that is complete on its line: ``f = (a) => a;``, ``int f() { return 1; }``, ``def f(): return 1``."""
     text = line.rstrip()
-    return text.endswith((";", "}")) or bool(_PY_ONE_LINER.match(text))
+    return text.endswith((";", "}")) or _py_one_liner(text)
+
+
+def _py_one_liner(text):
+    """``def f(...) [-> T]: body`` on one line: a ``)``, optional spaces and ``-> T``, ``:``, then code (not a comment).
+
+    Checked colon by colon, each part of the line once: a colon ends a one-line
+    header when code follows it and the text since the previous colon ends in
+    ``)`` (spaces aside) or holds ``)``, spaces, ``->``.
+    """
+    match = _PY_DEF.match(text)
+    if not match:
+        return False
+    previous = match.end() - 1  # a ")" must come after "def"
+    colon = text.find(":", previous + 1)
+    while colon >= 0:
+        segment = text[previous + 1: colon]
+        code = _SPACES.match(text, colon + 1).end()  # the first character after the colon's spaces
+        if code < len(text) and text[code] != "#" and (segment.rstrip().endswith(")") or _ARROW.search(segment)):
+            return True
+        previous, colon = colon, text.find(":", colon + 1)
+    return False
 
 
 def is_comment(line, markers):
@@ -167,30 +222,50 @@ def is_comment(line, markers):
 
 
 def scan_brackets(line, markers, in_block=False):
-    """Bracket positions in ``line`` outside strings and comments, and whether a ``/*`` block is still open at its end."""
-    found, quote, i = [], None, 0
+    """Bracket positions in ``line`` outside strings and comments, and whether a ``/*`` block is still open at its end.
+
+    Plain text between the characters that matter is skipped by a search
+    (``_special``), so a long line costs one pass at C speed.
+    """
+    found, quote, i, special = [], None, 0, _special(tuple(markers))
     while i < len(line):
-        ch = line[i]
         if in_block:
-            if line.startswith("*/", i):
-                in_block, i = False, i + 2
-                continue
-        elif quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif any(line.startswith(m, i) for m in markers):
+            end = line.find("*/", i)
+            if end < 0:
+                break
+            in_block, i = False, end + 2
+            continue
+        if quote:
+            match = _QUOTE_END[quote].search(line, i)
+            if match is None:
+                break
+            i = match.end() + (match.group() == "\\")  # a backslash hides the next character
+            quote = None if match.group() == quote else quote
+            continue
+        match = special.search(line, i)
+        if match is None:
             break
-        elif line.startswith("/*", i) and "//" in markers:
+        i, ch = match.start(), match.group()
+        if any(line.startswith(m, i) for m in markers):
+            break
+        if line.startswith("/*", i) and "//" in markers:
             in_block, i = True, i + 2
             continue
-        elif ch in "\"'`":
+        if ch in "\"'`":
             quote = ch
         elif ch in OPENERS or ch in CLOSERS:
             found.append((i, ch))
         i += 1
     return found, in_block
+
+
+_QUOTE_END = {q: re.compile(r"[\\%s]" % q) for q in "\"'`"}
+
+
+@functools.lru_cache(maxsize=None)
+def _special(markers):
+    """The characters ``scan_brackets`` stops at: brackets, quotes, ``/`` and the first character of each comment marker."""
+    return re.compile("[%s]" % re.escape("()[]{}\"'`/" + "".join(m[0] for m in markers if m)))
 
 
 @dataclass
@@ -225,7 +300,7 @@ def mark_closed_later(stack, cursor_line, offset, rest, markers, block_comments=
     indentation when there is one (so ``}`` at the function's level closes the
     function, not an ``if`` left open inside it); others to the nearest match.
     """
-    local, in_block = [], False
+    local, in_block, open_ = [], False, _OpenIndex(stack)
     for number, line in enumerate((cursor_line,) + tuple(rest)):
         found, in_block = scan_brackets(line, markers, in_block and block_comments)
         for pos, ch in found:
@@ -237,19 +312,35 @@ def mark_closed_later(stack, cursor_line, offset, rest, markers, block_comments=
                 local.pop()
             else:
                 starts_line = number > 0 and not line[:pos].strip()
-                target = _closed_opener(stack, ch, indent_of(line) if starts_line else None)
-                if target is not None:
-                    target.closed_later = True
+                open_.close(CLOSERS[ch], indent_of(line) if starts_line else None)
     return stack
 
 
-def _closed_opener(stack, closer, indent):
-    candidates = [o for o in reversed(stack) if not o.closed_later and o.char == CLOSERS[closer]]
-    if indent is not None:
-        same = next((o for o in candidates if o.indent == indent), None)
-        if same is not None:
-            return same
-    return candidates[0] if candidates else None
+class _OpenIndex:
+    """The openers of a stack not yet marked closed, nearest first, by bracket and by bracket and indentation.
+
+    ``close`` marks the nearest one of a bracket kind (of the given
+    indentation, when there is one) as closed later. Each list is read from
+    its top down and an opener never reopens, so every opener is passed over
+    at most once per list: a whole file of brackets costs its length.
+    """
+
+    def __init__(self, stack):
+        self.lists = {}
+        for opener in stack:
+            self.lists.setdefault(opener.char, []).append(opener)
+            self.lists.setdefault((opener.char, opener.indent), []).append(opener)
+
+    def _nearest(self, key):
+        openers = self.lists.get(key, [])
+        while openers and openers[-1].closed_later:
+            openers.pop()
+        return openers[-1] if openers else None
+
+    def close(self, char, indent):
+        target = (self._nearest((char, indent)) if indent is not None else None) or self._nearest(char)
+        if target is not None:
+            target.closed_later = True
 
 
 def enclosing_definition(lines, level):
@@ -362,7 +453,7 @@ class StopFilter:
         self.rules = rules
         self.clock = clock
         self.strings = StopStrings(rules.stop)
-        self.pending = ""  # the line being received
+        self.pending = []  # the line being received, in pieces
         self.index = 0  # number of that line in the completion (0 continues the cursor line)
         self.held = []  # Held lines
         self.written = False  # a line with code was written
@@ -378,11 +469,16 @@ class StopFilter:
         if self.started is None:
             self.started = self.clock()
         text, hit = self.strings.feed(text)
-        self.pending += text
         out = []
-        while "\n" in self.pending and not self.done:
-            line, self.pending = self.pending.split("\n", 1)
-            out.append(self._line(line, last=False))
+        if "\n" in text:  # only new text is searched, and a line is joined once: a long line costs its length
+            *lines, rest = ("".join(self.pending) + text).split("\n")
+            self.pending = [rest]
+            for line in lines:
+                out.append(self._line(line, last=False))
+                if self.done:
+                    break
+        else:
+            self.pending.append(text)
         if hit and not self.done:
             self.reason = "stop-strings"
             out.append(self._end())
@@ -392,13 +488,13 @@ class StopFilter:
         """What is still held when the stream ends by itself."""
         if self.done:
             return ""
-        self.pending += self.strings.flush()
+        self.pending.append(self.strings.flush())
         return self._end()
 
     # lines
 
     def _end(self):
-        line, self.pending = self.pending, ""
+        line, self.pending = "".join(self.pending), []
         out = self._line(line, last=True)
         if not self.done:
             self.done = True
@@ -422,10 +518,14 @@ class StopFilter:
         if self.rules.on("max-lines") and self.index >= self.rules.max_lines:
             self.reason = "max-lines"
             return True
-        if self.rules.on("max-time") and (self.clock() - self.started) * 1000 >= self.rules.max_ms:
+        if self.rules.on("max-time") and self._elapsed_ms() >= self.rules.max_ms:
             self.reason = "max-time"
             return True
         return False
+
+    def _elapsed_ms(self):
+        """Time since the first text; none has passed when the completion is empty (no text ever came)."""
+        return 0 if self.started is None else (self.clock() - self.started) * 1000
 
     def _accept(self, line, number, last):
         if self.rules.on("trim") and (not last or trims_end(self.ctx)):
@@ -506,15 +606,23 @@ class StopFilter:
         return None
 
     def _closes(self, line, number):
-        """A closing bracket for a scope that the text after the cursor closes already."""
-        stack = [replace(o) for o in self.scope.brackets]
+        """A closing bracket for a scope that the text after the cursor closes already.
+
+        The line's own openers are kept apart; the scope's stack is only read
+        (``depth`` walks down it), so a line costs its own length, not the stack's.
+        """
+        own, depth, brackets = [], len(self.scope.brackets), self.scope.brackets
         for pos, ch in self._brackets(self._full(line, number), number):
             if ch in OPENERS:
-                stack.append(Opener(ch, 0, own=True))
-            elif stack and stack[-1].char == CLOSERS[ch]:
-                if stack[-1].closed_later and not stack[-1].own:
+                own.append(ch)
+            elif own:
+                if own[-1] == CLOSERS[ch]:
+                    own.pop()
+            elif depth and brackets[depth - 1].char == CLOSERS[ch]:
+                top = brackets[depth - 1]
+                if top.closed_later and not top.own:
                     return Cut(pos - (len(self.ctx.line_prefix) if number == 0 else 0))
-                stack.pop()
+                depth -= 1
         return None
 
     def _tentative(self, full):
