@@ -74,12 +74,12 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         from .host.server import main as host_main
 
         return host_main(argv[:-1], env=env)
-    if args.list_profiles:
-        return list_profiles(env, stdout)
     out = Output(stdout)
     secrets = ()
-    errors_to = stderr if args.infill_at is not None else None  # stdout is code to insert: no !error block there
+    errors_to = stderr if args.infill_at is not None or args.list_profiles else None  # stdout is code or a listing
     try:
+        if args.list_profiles:
+            return list_profiles(env, out)
         text = read_input(os.path.join(cwd, args.file) if cwd and args.file else args.file, stdin)
         if args.infill_at is not None:  # even "--infill-at ''": the file is never read as directives
             from .fim import plan as plan_infill
@@ -213,10 +213,9 @@ def write_notes(request, out, stderr, more=()):
             print(f"bufbridge: {note}", file=stderr)
 
 
-def list_profiles(env, stdout):
+def list_profiles(env, out):
     from .profiles import available, describe
 
-    out = Output(stdout)
     rows = [(found.name, found.origin, describe(found), str(found.path)) for found in available(env)]
     width = max((len(name) for name, *_ in rows), default=0)
     for name, origin, description, path in rows:

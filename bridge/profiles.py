@@ -101,17 +101,18 @@ def available(env):
 
 def describe(found):
     """A one-line description: a profile's first ``!note``, a template's ``description``."""
-    try:
-        text = found.path.read_text(encoding="utf-8")
-    except OSError:
-        return ""
-    if found.kind == "fim":
-        import json
+    from . import files, jsonsafe
 
+    try:
+        text = files.Reader().read(str(found.path), "--list-profiles")  # a FIFO or a huge file costs nothing
+    except files.FileError as err:
+        return f"(unreadable: {err.reason})"
+    if found.kind == "fim":
         try:
-            return str(json.loads(text).get("description", ""))
-        except (ValueError, AttributeError):
+            data = jsonsafe.loads(text)
+        except jsonsafe.JSONError:
             return "(invalid template)"
+        return str(data.get("description", "")) if isinstance(data, dict) else "(invalid template)"
     for line in text.splitlines():
         if line.startswith("!note "):
             return line[6:].strip()

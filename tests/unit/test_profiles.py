@@ -1,5 +1,7 @@
 """Profiles are data, found in one documented order; every built-in loads."""
 
+import os
+
 import pytest
 
 from bridge import profiles
@@ -90,3 +92,18 @@ def test_broken_template_has_file_line(isolated_config):
     with pytest.raises(ProfileError) as err:
         request("!profile fim:bad\na\n!infill\n")
     assert f"{path}:4" in str(err.value)
+
+
+def test_list_profiles_survives_broken_files_of_the_user(isolated_config):
+    (isolated_config / "fim_templates").mkdir()
+    (isolated_config / "fim_templates" / "deep.json").write_text('{"description": ' + "[" * 5000 + "]" * 5000 + "}")
+    (isolated_config / "fim_templates" / "list.json").write_text("[1, 2]")
+    (isolated_config / "profiles").mkdir()
+    os.mkfifo(isolated_config / "profiles" / "pipe.profile")  # reading it would hang
+    status, out, err = run("", "--list-profiles")
+    assert status == 0, err
+    rows = dict(line.split(None, 1) for line in out.splitlines() if not line.startswith(" "))
+    assert rows["fim:deep"].split(None, 1)[1] == "(invalid template)"
+    assert rows["fim:list"].split(None, 1)[1] == "(invalid template)"
+    assert rows["pipe"].split(None, 1)[1] == "(unreadable: a FIFO, not a regular file)"
+    assert "llama.cpp" in rows
