@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from . import embed, envvars, files, fimtemplate, jsonsafe, profiles, urls
 from .errors import BridgeError, BuildError, DirectiveError, ProfileError
 from .interpolate import interpolate
-from .parse import classify, key_of, scan
+from .parse import classify, key_of, near_miss, scan
 from .resolve import DELETE, Setting, resolve_api, resolve_body
 
 MAX_DEPTH = 16
@@ -138,6 +138,8 @@ class Loader:
             if line.word is None:
                 if not doc.in_error:
                     doc.content.append(line.text)
+                    if source.is_buffer:
+                        self._near_miss(doc, raw, where)
                 continue
             doc.in_error = line.word == "!error"  # an error block runs to the next directive line
             if line.word == "!end":
@@ -150,6 +152,13 @@ class Loader:
                         err.where = where
                     raise
         doc.in_error = False  # an error block ends with the text it is in
+
+    @staticmethod
+    def _near_miss(doc, raw, where):
+        meant = near_miss(raw)
+        if meant:
+            shown = raw if len(raw) <= 40 else raw[:40] + "…"
+            doc.notes.append(f"{where}: `{shown}` is not a directive, so it was sent as text; did you mean `{meant}`?")
 
     @staticmethod
     def _excluded(doc, raw):

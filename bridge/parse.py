@@ -5,6 +5,7 @@ directives, but nothing about what they do. The loader (``load.py``) gives
 them meaning, for the buffer and for profiles alike.
 """
 
+import difflib
 from dataclasses import dataclass
 
 # Directives whose first word is matched exactly.
@@ -56,3 +57,18 @@ def scan(text):
     """Yield the classified lines of ``text``, numbered from 1."""
     for lineno, line in enumerate(split_lines(text), start=1):
         yield lineno, line
+
+
+def near_miss(line):
+    """The directive a text line starting with ``!`` looks like a misspelling of (``!User``, ``! user``, ``!usr``,
+    ``!user:``), or None. Such a line is text, as in Illume; this only lets the user hear about it."""
+    if not line.startswith("!") or line.startswith("!!"):
+        return None
+    word = line[1:].strip().partition(" ")[0].rstrip(":").lower()
+    if len(word) < 3 or word.startswith((":", ">")):
+        return None
+    names = sorted(w[1:] for w in WORDS)
+    if word in names:
+        return "!" + word
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.75)
+    return "!" + close[0] if close else None

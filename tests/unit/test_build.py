@@ -181,3 +181,18 @@ def test_profile_loop_is_reported(isolated_config):
 def test_no_api_anywhere_is_an_error():
     with pytest.raises(BuildError, match="no API URL"):
         request("!profile fim:qwen\na\n!infill\nb\n")
+
+
+@pytest.mark.parametrize("line, meant", [
+    ("!User", "!user"), ("! user", "!user"), ("!usr", "!user"), ("!user:", "!user"), ("!ASSISTANT", "!assistant"),
+    ("!assitant", "!assistant"), ("!contxt notes.txt", "!context"), ("!Profile openai", "!profile"),
+])
+def test_a_near_miss_of_a_directive_is_sent_as_text_with_a_note(line, meant):
+    req = request(f"!user\nq\n{line}\nmore\n")
+    assert req.json["messages"][-1]["content"].endswith(f"{line}\nmore")  # the request is what Illume sends
+    assert any(f"<stdin>:3: `{line}` is not a directive" in note and f"did you mean `{meant}`?" in note for note in req.notes)
+
+
+@pytest.mark.parametrize("line", ["!username is not one", "!important", "!!user", "!wow", "plain", "!", "!:key 1"])
+def test_other_lines_get_no_note(line):
+    assert not [note for note in request(f"!user\nq\n{line}\n").notes if "is not a directive" in note]
