@@ -28,6 +28,7 @@ class Request:
     secrets: tuple = ()
     notes: tuple = ()  # told to the user with the reply
     header_line: bool = True  # write "!assistant" before the reply
+    header_there: bool = False  # the buffer already ends in an empty "!assistant": start on a new line under it
     continues: str = ""  # the assistant text this reply continues (assistant prefill), if any
     prepend: str = ""
     stats: bool = False
@@ -52,6 +53,7 @@ def build(doc, fields=None):
     ``fields`` (cursor infill, ``fim.py``) are the body's text fields,
     computed from a source file; the buffer's own text is then not used.
     """
+    header_there = doc.role == "assistant" and not "".join(doc.content).strip()
     messages = doc.finish()
     mode = "fim" if doc.mode == "infill" and doc.fim is not None else doc.mode
     body = resolve_body(DEFAULT_BODY, doc.settings)
@@ -75,6 +77,7 @@ def build(doc, fields=None):
         secrets=secrets,
         notes=tuple(redact(note, secrets) for note in tuple(doc.notes) + notes),
         header_line=mode == "chat" and not continuing,
+        header_there=header_there,
         continues=messages[-1].content if continuing else "",
         prepend=doc.prepend,
         stats=doc.stats,

@@ -192,7 +192,7 @@ def run(request, out, stderr, args, transport, stops=None):
         print(printable(f"HTTP {response.status} {response.headers.get('content-type', '')}"), file=stderr)
     try:
         if request.header_line:
-            out.write("\n\n!assistant\n\n")
+            out.write("\n" if request.header_there else "\n\n!assistant\n\n")
         if request.header_line or request.mode != "chat":
             out.write(request.prepend)
         stream(request, response.chunks(), out, stats, stops=stops)

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
+import fakeserver as fs
+
 from bridge.errors import BuildError, DirectiveError, ProfileError
 
-from .helpers import request
+from .helpers import request, run
 
 LLAMA = {"cache_prompt": True, "stop": ["<|im_end|>"], "max_tokens": 2000, "stream": True}
 
@@ -114,7 +116,16 @@ def test_continuing_an_assistant_reply():
     req = request("!user\nCount to five.\n!assistant\nOne, two,\n")
     assert req.json["messages"][-1] == {"role": "assistant", "content": "One, two,"}
     assert not req.header_line
-    assert request("!user\nq\n!assistant\n\n").header_line  # an empty reply is a new one
+    empty = request("!user\nq\n!assistant\n\n")
+    assert empty.header_line and empty.header_there  # an empty reply is a new one, under the header already there
+    assert empty.json["messages"] == [{"role": "user", "content": "q"}]
+    assert not request("!user\nq\n!assistant\nA.\n!user\nr\n").header_there
+
+
+def test_a_buffer_ending_in_an_empty_assistant_gets_no_second_header():
+    with fs.FakeServer(fs.Reply(fs.openai_chat_stream(["Hi."]))) as server:
+        status, out, _ = run(f"!api {server.url}/v1\n!user\nq\n!assistant\n")
+    assert (status, out) == (0, "\nHi.")
 
 
 def test_begin_and_end():
