@@ -43,12 +43,36 @@ augroup END
 
 " Commands {{{1
 
-function! bufbridge#send() abort
-  return s:start('send')
+" force: :BufBridge! sends a source file that has no role line too.
+function! bufbridge#send(...) abort
+  return s:start('send', get(a:, 1, 0))
 endfunction
 
 function! bufbridge#infill() abort
-  return s:start('infill')
+  return s:start('infill', 0)
+endfunction
+
+" For 'statusline': '' when nothing streams into buffer {buf} (default: the
+" current one), 'bufbridge: waiting 3s' before the first piece,
+" 'bufbridge: streaming' after it, 'bufbridge: failed' after a reply that
+" failed, until the next request.
+function! bufbridge#status(...) abort
+  let buf = a:0 ? a:1 : bufnr('')
+  let state = s:running(buf)
+  if empty(state)
+    let vars = getbufvar(buf, '')
+    return type(vars) == v:t_dict && get(vars, 'bufbridge_failed') ? 'bufbridge: failed' : ''
+  endif
+  if s:waiting(state)
+    return printf('bufbridge: waiting %ds', float2nr(reltimefloat(reltime(state.started))))
+  endif
+  return 'bufbridge: streaming'
+endfunction
+
+" No reply text yet: nothing written, or only the "!assistant" header, which
+" the filter writes as soon as the server answers, before the first token.
+function! s:waiting(state) abort
+  return substitute(get(a:state, 'text', ''), '^\n\n!assistant\n\n', '', '') ==# ''
 endfunction
 
 function! bufbridge#stop() abort
@@ -70,11 +94,18 @@ function! s:running(buf) abort
 endfunction
 
 " kind: 'send' or 'infill'.
-function! s:start(kind) abort
+function! s:start(kind, force) abort
   let buf = bufnr('')
   if !empty(s:running(buf))
     return s:fail('a reply is already streaming into this buffer; :BufBridgeStop stops it')
   endif
+  if !&modifiable
+    return s:fail('this buffer is not modifiable, so no reply can go in; :setlocal modifiable first')
+  endif
+  if a:kind ==# 'send' && !a:force && s:is_source(&filetype) && search('^!\%(user\|assistant\)\%(\s\|$\)', 'nw') == 0
+    return s:fail('no !user line in this ' . &filetype . ' file: :BufBridgeInfill completes code here; :BufBridge! sends it as a chat')
+  endif
+  call setbufvar(buf, 'bufbridge_failed', 0)
   try
     let state = s:new_state(buf, a:kind ==# 'send' ? 'send' : s:infill_mode(), s:command())
     let started = 0
@@ -96,7 +127,25 @@ function! s:start(kind) abort
   endtry
   call setbufvar(buf, 'bufbridge_job', state)
   call s:watch(buf)
+  call s:tick_while_waiting()
   return ''
+endfunction
+
+" While a reply waits for its first piece, redraw the status lines every
+" second, so that bufbridge#status() counts the seconds.
+function! s:tick_while_waiting() abort
+  if !exists('s:ticker')
+    let s:ticker = timer_start(1000, function('s:tick'), {'repeat': -1})
+  endif
+endfunction
+
+function! s:tick(timer) abort
+  let waiting = filter(getbufinfo({'bufloaded': 1}), {_, info -> s:waiting(get(info.variables, 'bufbridge_job', {'text': 'x'}))})
+  if empty(waiting)
+    call timer_stop(a:timer)
+    unlet! s:ticker
+  endif
+  redrawstatus!
 endfunction
 
 " state.after: where the reply starts, [line, byte column] (see
@@ -105,7 +154,7 @@ function! s:new_state(buf, mode, cmd) abort
   let s:next_key += 1
   let after = a:mode ==# 'send' ? [line('$'), len(getline('$')) + 1]
         \ : [line('.'), a:mode ==# 'cursor' ? col('.') : 1]
-  return {'key': s:next_key, 'buf': a:buf, 'mode': a:mode, 'cmd': a:cmd,
+  return {'key': s:next_key, 'buf': a:buf, 'mode': a:mode, 'cmd': a:cmd, 'started': reltime(),
         \ 'id': 0, 'written': 0, 'after': after, 'broken': '',
         \ 'stopped': 0, 'gone': 0, 'exited': 0, 'closed': 0, 'status': 0,
         \ 'stderr': '', 'input': '', 'extra': '', 'options': []}
@@ -516,6 +565,8 @@ function! s:finish(state) abort
     call s:warn('the filter exited with status ' . a:state.status
           \ . (a:state.written && a:state.mode !=# 'cursor' ? '; the !error block in the buffer says why' : ''))
   endif
+  call setbufvar(a:state.buf, 'bufbridge_failed', a:state.status != 0 && !a:state.stopped && !a:state.gone)
+  redrawstatus!
   if exists('#User#BufBridgeDone')
     let g:bufbridge_done = {'buffer': a:state.buf, 'status': a:state.status, 'stopped': a:state.stopped || a:state.gone}
     doautocmd <nomodeline> User BufBridgeDone

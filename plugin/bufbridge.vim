@@ -11,7 +11,7 @@ if has('nvim') ? !has('nvim-0.11') : (v:version < 900 || !has('job') || !has('te
 endif
 let g:loaded_bufbridge = 1
 
-command! -bar BufBridge       exe bufbridge#send()
+command! -bar -bang BufBridge exe bufbridge#send(<bang>0)
 command! -bar BufBridgeInfill exe bufbridge#infill()
 command! -bar BufBridgeStop   exe bufbridge#stop()
 command! -bar BufBridgeRestart exe bufbridge#restart()

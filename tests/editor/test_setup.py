@@ -165,3 +165,53 @@ def test_when_the_host_cannot_run_it_says_so_once_and_uses_a_process_per_request
     assert editor.lines()[-1] == "plain again"
     assert editor.messages().count("the bufbridge host could not start") == 1
     assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_chat_send_from_a_source_file_without_a_role_line_asks_for_the_bang(kind, start_editor, server):
+    server.reply = fs.Reply(fs.openai_chat_stream(["chat"]))
+    editor = start_editor(kind)
+    code = [f"!api {server.url}/", "def f():", "    pass"]
+    editor.set_lines(code)
+    editor.command("set filetype=python")
+    with pytest.raises(EditorError, match="no !user line in this python file: :BufBridgeInfill completes code here"):
+        editor.command("BufBridge")
+    assert editor.lines() == code and not server.requests
+    editor.command("BufBridge!")
+    wait_done(editor)
+    assert editor.lines() == code + ["", "!assistant", "", "chat"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_buffer_that_cannot_be_changed_is_not_sent(kind, start_editor, server):
+    editor = start_editor(kind)
+    editor.set_lines([f"!api {server.url}/", "!user", "Hi"])
+    editor.command("setlocal nomodifiable")
+    with pytest.raises(EditorError, match="this buffer is not modifiable"):
+        editor.command("BufBridge")
+    assert not server.requests
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_status_says_waiting_then_streaming_then_nothing_or_failed(kind, start_editor, server):
+    first, second = fs.Gate(), fs.Gate()
+    script = fs.openai_chat_stream(["one", " two"])
+    server.reply = fs.Reply([first, *script[:2], second, *script[2:]])
+    editor = start_editor(kind)
+    editor.set_lines([f"!api {server.url}/", "!user", "Hi"])
+    assert editor.eval("bufbridge#status()") == ""
+    editor.command("BufBridge")
+    assert first.wait_reached(10)
+    assert editor.eval("bufbridge#status()").startswith("bufbridge: waiting ")
+    wait_until(lambda: editor.eval("bufbridge#status()") == "bufbridge: waiting 1s", message="the seconds counting")
+    first.open()
+    assert second.wait_reached(10)
+    wait_until(lambda: editor.eval("bufbridge#status()") == "bufbridge: streaming", message="the first piece")
+    second.open()
+    wait_done(editor)
+    assert editor.eval("bufbridge#status()") == ""
+
+    server.reply = fs.json_reply(500, {"error": {"message": "boom"}})
+    editor.command("BufBridge")
+    wait_done(editor)
+    assert editor.eval("bufbridge#status()") == "bufbridge: failed"
