@@ -37,6 +37,9 @@ def _finite(text):
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)  # built once: json.loads(**hooks) builds one per call
+
+
 def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
     """Parse ``text`` as JSON within the limits; raise JSONError (a ValueError) otherwise.
 
@@ -44,7 +47,7 @@ def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
     character across two events; the writer joins them).
     """
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        value = _DECODER.decode(text if isinstance(text, str) else text.decode(json.detect_encoding(text), "surrogatepass"))
     except RecursionError:
         raise JSONError(f"it nests deeper than {max_depth} levels") from None
     except JSONError:
@@ -53,6 +56,8 @@ def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
         raise JSONError(f"{err.msg} at line {err.lineno} column {err.colno}", syntax=True) from None
     except ValueError as err:  # e.g. an integer with thousands of digits
         raise JSONError(str(err).split(";")[0]) from None
+    if surrogates and text.count("[") + text.count("{") <= max_depth:
+        return value  # too few brackets to nest deeper (a reply stream's chunk: its hot path)
     check(value, max_depth=max_depth, surrogates=surrogates)
     return value
 
