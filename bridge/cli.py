@@ -11,7 +11,7 @@ import time
 
 from . import __version__
 from .errors import BridgeError, printable
-from .output import Closed, Output
+from .output import Closed, Output, WriteError
 
 DESCRIPTION = """\
 Read a buffer on standard input, send it to a language model as one request
@@ -24,6 +24,7 @@ def parser():
     p.add_argument("file", nargs="?", help="read the buffer from FILE instead of standard input")
     p.add_argument("-p", "--profile", metavar="NAME", help="default profile when the buffer names none (a name or a path; overrides $BUFBRIDGE_PROFILE)")
     p.add_argument("--allow-env", action="store_true", help="expand $VAR in the buffer's own !> headers (off by default: only profiles may read the environment)")
+    p.add_argument("--timeout", type=seconds, metavar="SECONDS", help="give up when the server sends nothing for SECONDS (default 600, or `timeout` in config.toml; 0: never)")
     p.add_argument("--debug", action="store_true", help="dry run: print the request instead of sending it (like !debug)")
     p.add_argument("-v", "--verbose", action="store_true", help="log the request and response status to standard error (secrets redacted)")
     p.add_argument("--list-profiles", action="store_true", help="list the profiles and FIM templates a buffer can name, and where each comes from")
@@ -32,6 +33,17 @@ def parser():
 
     add_arguments(p)  # --infill-at and its options: a source file at a cursor, no directives read
     return p
+
+
+def seconds(text):
+    """An argparse type: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds (0 or more): {text!r}")
+    return value
 
 
 def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport=None):
@@ -56,6 +68,7 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
     errors_to = stderr if args.infill_at else None  # stdout is code to insert: no !error block there
     try:
         text = read_input(args.file, stdin)
+        args.timeout = idle_timeout(args, env)
         if args.infill_at:
             from .fim import plan as plan_infill
 
@@ -84,8 +97,8 @@ def report(out, line, stderr=None):
         return 1
     try:
         out.write(f"\n\n!error\n\n{line}\n")
-    except Closed:
-        pass
+    except (Closed, WriteError):  # standard output itself failed: the line goes where it still can
+        print(f"bufbridge: error: {line}", file=sys.stderr)
     return 1
 
 
@@ -112,7 +125,7 @@ def read_input(path, stdin):
 
 
 def load_config(env):
-    """The user's ``config.toml`` (only ``allow_env`` is read today), or {}."""
+    """The user's ``config.toml`` (``allow_env``, ``timeout``), or {}."""
     from .profiles import config_dir
 
     path = config_dir(env) / "config.toml"
@@ -124,6 +137,19 @@ def load_config(env):
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise BridgeError(f"{path}: {err}", hint="fix or remove the configuration file") from None
+
+
+def idle_timeout(args, env):
+    """The idle timeout in seconds (None: none): --timeout, else ``timeout`` in config.toml, else the default."""
+    from .send import IDLE_TIMEOUT
+
+    value = args.timeout
+    if value is None:
+        value = load_config(env).get("timeout", IDLE_TIMEOUT)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            raise BridgeError(f"config.toml: timeout must be a number of seconds (0 or more), not {value!r}",
+                              hint="fix the configuration file")
+    return value or None
 
 
 def plan(text, env, args):
@@ -146,25 +172,27 @@ def run(request, out, stderr, args, transport, stops=None):
         return 0
     for problem in request.problems:
         raise problem
-    from .send import RequestsTransport, open_reply
+    from .send import Cancel, RequestsTransport, open_reply
     from .stream import Stats, format_stats, stream
 
     if args.verbose:
         print(redact(request.render(), request.secrets), file=stderr)
-    transport = transport or RequestsTransport()
+    cancel = Cancel()  # the reader going away shuts the connection, even while the server is silent
+    transport = transport or RequestsTransport(args.timeout, cancel)
     stats = Stats(started=time.monotonic())
-    response = open_reply(transport, request)
-    stats.responded = time.monotonic()
-    if args.verbose:
-        print(f"HTTP {response.status} {response.headers.get('content-type', '')}", file=stderr)
-    try:
-        if request.header_line:
-            out.write("\n\n!assistant\n\n")
-        if request.header_line or request.mode != "chat":
-            out.write(request.prepend)
-        stream(request, response.chunks(), out, stats, stops=stops)
-    finally:
-        response.close()  # closing the connection is what stops generation on the server
+    with out.reader_watch(cancel.fire):
+        response = open_reply(transport, request)
+        stats.responded = time.monotonic()
+        if args.verbose:
+            print(f"HTTP {response.status} {response.headers.get('content-type', '')}", file=stderr)
+        try:
+            if request.header_line:
+                out.write("\n\n!assistant\n\n")
+            if request.header_line or request.mode != "chat":
+                out.write(request.prepend)
+            stream(request, response.chunks(), out, stats, stops=stops)
+        finally:
+            response.close()  # closing the connection is what stops generation on the server
     if stops is not None and stops.reason and args.verbose:
         print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
     write_notes(request, out, stderr, [format_stats(stats)] if request.stats else [])
