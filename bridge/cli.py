@@ -141,13 +141,14 @@ def load_config(env):
 
 def idle_timeout(args, env):
     """The idle timeout in seconds (None: none): --timeout, else ``timeout`` in config.toml, else the default."""
+    from .profiles import config_dir
     from .send import IDLE_TIMEOUT
 
     value = args.timeout
     if value is None:
         value = load_config(env).get("timeout", IDLE_TIMEOUT)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-            raise BridgeError(f"config.toml: timeout must be a number of seconds (0 or more), not {value!r}",
+            raise BridgeError(f"{config_dir(env) / 'config.toml'}: timeout must be a number of seconds (0 or more), not {value!r}",
                               hint="fix the configuration file")
     return value or None
 

@@ -7,22 +7,11 @@ import pytest
 
 import fakeserver as fs
 from fakeserver import CUT, HOLD, Gate, Reply
-from loopback import assert_clean, bufbridge_command, child_env, run
-
-HEADER = b"\n\n!assistant\n\n"
-ERROR = b"\n\n!error\n\n"
+from loopback import HEADER, assert_clean, bufbridge_command, child_env, run, split_error
 
 
 def chat(url):
     return f"!api {url}/v1\n!user\nhi\n"
-
-
-def split_error(stdout):
-    """(text before the error block, the error line); the block must be the one and only, at the end."""
-    assert stdout.count(ERROR) == 1, stdout
-    before, _, line = stdout.partition(ERROR)
-    assert line.endswith(b"\n") and line.count(b"\n") == 1, f"the error must be one line: {line!r}"
-    return before, line.decode("utf-8")
 
 
 # --- errors inside a 200 stream ------------------------------------------------------
