@@ -84,7 +84,7 @@ def _parse(text):
 
 
 # A JSON token that changes nesting: a bracket, or a whole string (skipped, so brackets in it do not count).
-_TOKEN = re.compile(r'[\[\]{}]|"(?:[^"\\]|\\.)*("?)')
+_TOKEN = re.compile(r'[\[\]{}]|"[^"\\]*(?:\\.[^"\\]*)*("?)')
 
 
 class Gather:
