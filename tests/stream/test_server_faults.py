@@ -75,9 +75,9 @@ def test_the_command_line_timeout_beats_config_toml(isolated_config, server):
 
 def test_keep_alive_comments_reset_the_idle_timeout(server):
     chunks = fs.openai_chat_stream(["slow", " prompt"])
-    keep_alive = [item for _ in range(8) for item in (Pause(0.3), b": keep-alive\n\n")]  # 2.4 s, never 1 s silent
+    keep_alive = [item for _ in range(10) for item in (Pause(0.3), b": keep-alive\n\n")]  # 3 s, never 2 s silent
     server.reply = Reply([*chunks[:2], *keep_alive, *chunks[2:]])
-    result = run(chat(server.url), "--timeout", "1")
+    result = run(chat(server.url), "--timeout", "2")
     assert (result.stdout, result.stderr, result.returncode) == (HEADER + b"slow prompt", b"", 0)
 
 
