@@ -38,10 +38,10 @@ def test_chat_tokens_reach_stdout_while_the_stream_is_held_open(server, running,
     proc = running(chat(server.url))
 
     assert proc.read_until(HEADER + b"Hel") == HEADER + b"Hel"
-    assert after_hel.reached.is_set() and not after_lo.reached.is_set()  # the rest is not even sent yet
+    assert after_hel.wait_reached() and not after_lo.reached.is_set()  # the rest is not even sent yet
     after_hel.open()
     assert proc.read_until(b"lo") == HEADER + b"Hello"
-    assert after_lo.reached.is_set()
+    assert after_lo.wait_reached()  # the server gets there just after its write: wait, do not race it
     after_lo.open()
     stdout, stderr, status = proc.finish()
     assert (stdout, stderr, status) == (HEADER + b"Hello", b"", 0)
