@@ -12,7 +12,7 @@ import time
 
 from . import __version__
 from .errors import BridgeError, printable
-from .output import Closed, Output
+from .output import Closed, Output, WriteError
 
 DESCRIPTION = """\
 Read a buffer on standard input, send it to a language model as one request
@@ -42,6 +42,7 @@ def parser():
     p.add_argument("-p", "--profile", metavar="NAME", help="default profile when the buffer names none (a name or a path; overrides $BUFBRIDGE_PROFILE)")
     p.add_argument("--allow-env", action="store_true", help="expand $VAR in the buffer's own !> headers (off by default: only profiles may read the environment)")
     p.add_argument("--allow-files", action="store_true", help="let the buffer's !context, !profile PATH, !reddit and !github read files outside the current folder (never /proc, /sys, /dev or the configuration folder)")
+    p.add_argument("--timeout", type=seconds, metavar="SECONDS", help="give up when the server sends nothing for SECONDS (default 600, or `timeout` in config.toml; 0: never)")
     p.add_argument("--debug", action="store_true", help="dry run: print the request instead of sending it (like !debug)")
     p.add_argument("-v", "--verbose", action="store_true", help="log the request and response status to standard error (secrets redacted)")
     p.add_argument("--list-profiles", action="store_true", help="list the profiles and FIM templates a buffer can name, and where each comes from")
@@ -52,8 +53,24 @@ def parser():
     return p
 
 
-def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport=None, cwd=None):
-    """Run the filter; return the exit status. ``cwd``: where relative paths start (default: the current folder)."""
+def seconds(text):
+    """An argparse type: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds (0 or more): {text!r}")
+    return value
+
+
+def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport=None, cwd=None, cancel=None):
+    """Run the filter; return the exit status.
+
+    ``cwd``: where relative paths start (default: the current folder).
+    ``cancel``: a ``send.Cancel`` another thread may fire to stop the request
+    at once (the editor host's ``cancel``).
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     env = os.environ if env is None else env
     stdout = stdout if stdout is not None else sys.stdout.buffer
@@ -81,6 +98,7 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         if args.list_profiles:
             return list_profiles(env, out)
         text = read_input(os.path.join(cwd, args.file) if cwd and args.file else args.file, stdin)
+        args.timeout = idle_timeout(args, env)
         if args.infill_at is not None:  # even "--infill-at ''": the file is never read as directives
             from .fim import plan as plan_infill
 
@@ -88,7 +106,7 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         else:
             request, stops = plan(text, env, args, cwd), None
         secrets = request.secrets
-        return run(request, out, stderr, args, transport, stops)
+        return run(request, out, stderr, args, transport, stops, cancel)
     except Closed:
         return 1  # the editor stopped reading: nothing to say, nowhere to say it
     except KeyboardInterrupt:
@@ -109,8 +127,8 @@ def report(out, line, stderr=None):
         return 1
     try:
         out.write(f"\n\n!error\n\n{line}\n")
-    except Closed:
-        pass
+    except (Closed, WriteError):  # standard output itself failed: the line goes where it still can
+        print(f"bufbridge: error: {line}", file=sys.stderr)
     return 1
 
 
@@ -136,7 +154,7 @@ def read_input(path, stdin):
 
 
 def load_config(env):
-    """The user's ``config.toml`` (``allow_env`` and ``allow_files`` are read today), or {}."""
+    """The user's ``config.toml`` (``allow_env``, ``allow_files``, ``timeout``), or {}."""
     from .profiles import config_dir
 
     path = config_dir(env) / "config.toml"
@@ -158,6 +176,20 @@ def config_flag(env, name):
     return value
 
 
+def idle_timeout(args, env):
+    """The idle timeout in seconds (None: none): --timeout, else ``timeout`` in config.toml, else the default."""
+    from .profiles import config_dir
+    from .send import IDLE_TIMEOUT
+
+    value = args.timeout
+    if value is None:
+        value = load_config(env).get("timeout", IDLE_TIMEOUT)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            raise BridgeError(f"{config_dir(env) / 'config.toml'}: timeout must be a number of seconds (0 or more), not {value!r}",
+                              hint="fix the configuration file")
+    return value or None
+
+
 def plan(text, env, args, cwd=None):
     """Load and build: the Request for ``text``."""
     from .build import build
@@ -171,7 +203,7 @@ def plan(text, env, args, cwd=None):
     return build(doc)
 
 
-def run(request, out, stderr, args, transport, stops=None):
+def run(request, out, stderr, args, transport, stops=None, cancel=None):
     """Send the request (or print it, for a dry run) and stream the reply."""
     if request.debug:
         out.write("\n\n" + redact(request.render(), request.secrets))
@@ -179,25 +211,27 @@ def run(request, out, stderr, args, transport, stops=None):
         return 0
     for problem in request.problems:
         raise problem
-    from .send import RequestsTransport, open_reply
+    from .send import Cancel, RequestsTransport, open_reply
     from .stream import Stats, format_stats, stream
 
     if args.verbose:
         print(redact(request.render(), request.secrets), file=stderr)
-    transport = transport or RequestsTransport()
+    cancel = cancel or Cancel()  # the reader going away shuts the connection, even while the server is silent
+    transport = transport or RequestsTransport(args.timeout, cancel)
     stats = Stats(started=time.monotonic())
-    response = open_reply(transport, request)
-    stats.responded = time.monotonic()
-    if args.verbose:
-        print(printable(f"HTTP {response.status} {response.headers.get('content-type', '')}"), file=stderr)
-    try:
-        if request.header_line:
-            out.write("\n" if request.header_there else "\n\n!assistant\n\n")
-        if request.header_line or request.mode != "chat":
-            out.write(request.prepend)
-        stream(request, response.chunks(), out, stats, stops=stops)
-    finally:
-        response.close()  # closing the connection is what stops generation on the server
+    with out.reader_watch(cancel.fire):
+        response = open_reply(transport, request)
+        stats.responded = time.monotonic()
+        if args.verbose:
+            print(printable(f"HTTP {response.status} {response.headers.get('content-type', '')}"), file=stderr)
+        try:
+            if request.header_line:
+                out.write("\n" if request.header_there else "\n\n!assistant\n\n")
+            if request.header_line or request.mode != "chat":
+                out.write(request.prepend)
+            stream(request, response.chunks(), out, stats, stops=stops)
+        finally:
+            response.close()  # closing the connection is what stops generation on the server
     if stops is not None and stops.reason and args.verbose:
         print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
     write_notes(request, out, stderr, [format_stats(stats)] if request.stats else [])

@@ -45,10 +45,15 @@ def _finite(text):
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)  # built once: json.loads(**hooks) builds one per call
+
+
 def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
-    """Parse ``text`` as JSON within the limits; raise JSONError (a ValueError) otherwise."""
+    """Parse ``text`` (str, or bytes as JSON encodes them) within the limits; raise JSONError (a ValueError) otherwise."""
+    if not isinstance(text, str):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise JSONError(f"it nests deeper than {max_depth} levels") from None
     except JSONError:
@@ -57,7 +62,8 @@ def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
         raise JSONError(f"{err.msg} at line {err.lineno} column {err.colno}", syntax=True) from None
     except ValueError as err:  # an integer of thousands of digits
         raise JSONError(str(err).split(";")[0].split(":")[0].lower(), syntax=True) from None
-    check_depth(value, max_depth)
+    if text.count("[") + text.count("{") > max_depth:  # else too few brackets to nest that deep: a stream event's hot path
+        check_depth(value, max_depth)
     if not surrogates and _MAY_HOLD_SURROGATE.search(text):
         value = _replace_surrogates(value)
     return value

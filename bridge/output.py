@@ -1,27 +1,122 @@
-"""The filter's standard output: reply text only, flushed as it arrives."""
+"""The filter's standard output: reply text only, written as it arrives, never dropped.
+
+Standard output may be a pipe that another process made non-blocking (common
+in containers, and with ``PYTHONUNBUFFERED=1`` Python's own layer then passes
+short writes through): every byte is written, waiting for the pipe to drain
+when it is full. A reader that goes away is ``Closed``; any other failure is
+a ``WriteError`` naming the reason. A character that a server sent as two
+surrogate escapes in two pieces is written whole; an unpaired surrogate is
+written as U+FFFD.
+"""
+
+import os
+import select
+import threading
+from contextlib import contextmanager
+
+from .errors import BridgeError
+
+_GONE = select.POLLERR | select.POLLHUP | select.POLLNVAL
 
 
 class Closed(Exception):
     """The reader of standard output went away (the editor stopped the job)."""
 
 
+class WriteError(BridgeError):
+    """Standard output failed for a reason other than its reader going away."""
+
+
+def _fileno(stream):
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both OSError and ValueError
+        return None
+
+
+def _utf8(text):
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # surrogates: join the pairs, replace the unpaired ones
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").encode("utf-8")
+
+
 class Output:
-    """Writes text to a binary stream as UTF-8 and flushes after every write."""
+    """Writes text to a binary stream as UTF-8, each write complete before it returns."""
 
     def __init__(self, stream):
         self.stream = stream
         self.written = 0
+        self.held = ""  # a high surrogate at the end of the last write: its pair may come next
+        self.fd = _fileno(stream)
+        if self.fd is not None:
+            stream.flush()  # from here on bytes go to the descriptor itself
 
     def write(self, text):
+        if self.held:
+            text, self.held = self.held + text, ""
         if not text:
             return
+        if "\ud800" <= text[-1] <= "\udbff":
+            text, self.held = text[:-1], text[-1]
+        self._send(_utf8(text))
+        self.written += len(text)
+
+    def flush(self):
+        """Write a half character still held (as U+FFFD): the reply has ended."""
+        if self.held:
+            self.held = ""
+            self._send(_utf8("\ud800"))
+
+    def _send(self, data):
         try:
-            self.stream.write(text.encode("utf-8"))
-            self.stream.flush()
+            if self.fd is None:
+                self.stream.write(data)
+                self.stream.flush()
+            else:
+                self._write_fd(data)
         except (BrokenPipeError, ConnectionResetError):
             raise Closed() from None
         except OSError as err:
-            if err.errno in (32, 104):  # EPIPE, ECONNRESET
-                raise Closed() from None
-            raise
-        self.written += len(text)
+            raise WriteError(f"cannot write the reply to standard output: {err.strerror or err}") from None
+
+    def _write_fd(self, data):
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self.fd, view):]
+            except BlockingIOError:  # a non-blocking pipe that is full: wait until the reader drains it
+                poller = select.poll()
+                poller.register(self.fd, select.POLLOUT)
+                poller.poll()  # POLLERR (reader gone) wakes it too; the next write then says EPIPE
+
+    @contextmanager
+    def reader_watch(self, on_gone):
+        """While inside, call ``on_gone()`` (from another thread) as soon as the reader of the output goes away.
+
+        Between two writes nothing else would notice: a server that is silent
+        (a long prompt, keep-alive comments) would otherwise keep generating
+        for a reader that has left.
+        """
+        if self.fd is None:
+            yield
+            return
+        wake_r, wake_w = os.pipe()
+        thread = threading.Thread(target=self._watch, args=(wake_r, on_gone), name="bufbridge:reader-watch", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            os.write(wake_w, b"x")
+            thread.join()
+            os.close(wake_r)
+            os.close(wake_w)
+
+    def _watch(self, wake_r, on_gone):
+        poller = select.poll()
+        poller.register(self.fd, 0)  # no events asked: only POLLERR/POLLHUP, i.e. the reader closed its end
+        poller.register(wake_r, select.POLLIN)
+        for fd, events in poller.poll():
+            if fd == self.fd and events & _GONE:
+                on_gone()
+                return

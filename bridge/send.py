@@ -4,26 +4,78 @@ A transport has ``open(request) -> response``; a response has ``status``,
 ``headers`` (a case-insensitive mapping), ``chunks()`` yielding bytes as
 they arrive, ``read_all()`` and ``close()``. ``RequestsTransport`` is the real
 one; tests may pass another to ``cli.main``.
+
+Two things bound how long a reply may take. The idle timeout: when no byte
+arrives for ``timeout`` seconds (before the status line, or between two reads
+of the body) the request fails with a message saying how to raise the limit.
+And a ``Cancel``: the reader of our output going away shuts the connection
+down at once, whatever the server is doing, which stops generation there.
 """
 
-import json
 import os
+import socket
+import threading
 
-from . import __version__, urls, wire
+from . import __version__, jsonsafe, urls, wire
 from .errors import ConnectError, HTTPStatusError, StreamError
+from .output import Closed
 
 CONNECT_TIMEOUT = 10
+IDLE_TIMEOUT = 600  # seconds without a byte; see the README ("Timeouts") for the measurement behind it
 READ_SIZE = 65536
 ERROR_BODY_LIMIT = 65536
+TIMEOUT_HINT = "raise the limit with --timeout SECONDS or `timeout = SECONDS` in config.toml"
+
+
+class Cancel:
+    """Shuts down the connections of one request, from any thread; ``fired`` says it happened."""
+
+    def __init__(self):
+        self.fired = False
+        self._lock = threading.Lock()
+        self._sockets = []
+
+    def attach(self, sock):
+        """Watch ``sock`` (a connection being opened); shut it at once if the cancel came first."""
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def fire(self):
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock):
+    """Shut down the TCP connection under ``sock`` (TLS or not), without touching the object another thread reads from."""
+    try:
+        dup = socket.fromfd(sock.fileno(), socket.AF_INET, socket.SOCK_STREAM)  # family and type do not matter for shutdown
+    except OSError:
+        return  # already closed
+    try:
+        dup.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        dup.close()
+
+
+def _timeout_message(url, timeout, during):
+    return f"no data from {url} for {timeout:g} s {during} (the idle timeout)"
 
 
 class RequestsResponse:
     """A streamed ``requests`` response."""
 
-    def __init__(self, response):
+    def __init__(self, response, timeout=None, cancel=None):
         self.response = response
         self.status = response.status_code
         self.headers = response.headers
+        self.timeout = timeout
+        self.cancel = cancel
 
     def chunks(self):
         """Bytes as soon as they arrive, with or without chunked encoding."""
@@ -32,11 +84,18 @@ class RequestsResponse:
             while True:
                 data = raw.read1(READ_SIZE)
                 if not data:
-                    return
+                    break
                 yield data
         except Exception as err:  # urllib3/http.client errors mid-body
+            if self.cancel is not None and self.cancel.fired:
+                raise Closed() from None
+            if _timed_out(err):
+                raise StreamError(_timeout_message(self.response.url, self.timeout, "during the reply"),
+                                  hint=f"the text so far is kept; {TIMEOUT_HINT}") from None
             reason = err.args[0] if err.args and isinstance(err.args[0], str) else str(err)
             raise StreamError(f"the connection to {self.response.url} broke during the reply: {reason}", hint="the text so far is kept") from None
+        if self.cancel is not None and self.cancel.fired:
+            raise Closed()
 
     def read_all(self, limit=ERROR_BODY_LIMIT):
         data = b""
@@ -51,7 +110,15 @@ class RequestsResponse:
 
 
 class RequestsTransport:
-    """HTTP through ``requests``, with environment credentials (``.netrc``) ignored."""
+    """HTTP through ``requests``, with environment credentials (``.netrc``) ignored.
+
+    ``timeout``: the idle timeout in seconds (None: wait forever). ``cancel``:
+    a ``Cancel`` that may shut the connection down from another thread.
+    """
+
+    def __init__(self, timeout=IDLE_TIMEOUT, cancel=None):
+        self.timeout = timeout
+        self.cancel = cancel
 
     def open(self, request):
         import requests  # deferred: the dry run and errors do not pay for it
@@ -59,6 +126,10 @@ class RequestsTransport:
         urls.origin(request.url)  # the one reading of the URL (security rule 3), whoever built the request
         session = requests.Session()
         session.trust_env = False  # never send .netrc credentials nobody configured here
+        if self.cancel is not None:
+            adapter = _cancellable_adapter(self.cancel)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
         headers = {"user-agent": f"bufbridge/{__version__}", "accept-encoding": "identity"}
         headers.update(dict(request.headers))
         try:
@@ -68,7 +139,7 @@ class RequestsTransport:
                 headers=headers,
                 stream=True,
                 allow_redirects=False,  # a redirect would carry the body and credentials elsewhere: see open_reply
-                timeout=(CONNECT_TIMEOUT, None),
+                timeout=(CONNECT_TIMEOUT, self.timeout),
                 proxies=requests.utils.get_environ_proxies(request.url),
                 verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True,
             )
@@ -78,21 +149,111 @@ class RequestsTransport:
             raise ConnectError(f"invalid URL {request.url}", hint="the !api URL must start with http:// or https://") from None
         except requests.exceptions.ConnectTimeout:
             raise ConnectError(f"timed out connecting to {request.url}", hint="is the server up and reachable?") from None
-        except requests.exceptions.ConnectionError as err:
-            raise ConnectError(_connect_message(request.url, err), hint=_connect_hint(request.url)) from None
-        return RequestsResponse(response)
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
+            if self.cancel is not None and self.cancel.fired:
+                raise Closed() from None
+            if isinstance(err, requests.exceptions.Timeout) or _timed_out(err):
+                raise StreamError(_timeout_message(request.url, self.timeout, "after sending the request"),
+                                  hint=f"the server accepted it but has not answered; {TIMEOUT_HINT}") from None
+            message, hint = _connect_failure(request.url, err)
+            raise ConnectError(message, hint=hint) from None
+        _check_encoding(request.url, response)
+        return RequestsResponse(response, self.timeout, self.cancel)
 
 
-def _connect_message(url, err):
-    text = str(err)
-    if "Connection refused" in text or "Errno 111" in text:
-        return f"cannot connect to {url}: connection refused (no server is listening there)"
-    if "Name or service not known" in text or "nodename nor servname" in text or "Errno -2" in text or "Errno -3" in text:
-        return f"cannot connect to {url}: the host name does not resolve"
-    return f"cannot connect to {url}: {text}"
+def _cancellable_adapter(cancel):
+    """A ``requests`` adapter whose every new connection (direct or through an HTTP proxy) is attached to ``cancel``."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def attached(connection_class):
+        class Attached(connection_class):
+            def _new_conn(self):  # the TCP socket, before any TLS or proxy tunnel is set up on it
+                sock = super()._new_conn()
+                cancel.attach(sock)
+                return sock
+
+        return Attached
+
+    pools = {
+        "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": attached(HTTPConnection)}),
+        "https": type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": attached(HTTPSConnection)}),
+    }
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+        def proxy_manager_for(self, proxy, **kwargs):
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if not proxy.lower().startswith("socks"):  # SOCKS pools have their own connection classes
+                manager.pool_classes_by_scheme = pools
+            return manager
+
+    return Adapter()
 
 
-def _connect_hint(url):
+def _check_encoding(url, response):
+    """A 200 reply compressed although we asked for none cannot be framed: say so instead of "it ended early"."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if response.status_code == 200 and encoding not in ("", "identity"):
+        response.close()
+        raise StreamError(
+            f"the reply from {url} is compressed (content-encoding: {encoding[:40]}) although bufbridge asked for "
+            "an uncompressed one (accept-encoding: identity)",
+            hint="configure the server or the proxy in front of it to honour accept-encoding",
+        )
+
+
+def _causes(err):
+    """``err`` and every exception it wraps (urllib3 keeps them in ``reason`` and ``args``)."""
+    seen, todo = set(), [err]
+    while todo:
+        item = todo.pop(0)
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        wrapped = [getattr(item, "reason", None), item.__cause__, item.__context__, *item.args]
+        todo.extend(e for e in wrapped if isinstance(e, BaseException))
+
+
+def _timed_out(err):
+    from urllib3.exceptions import ReadTimeoutError
+
+    return any(isinstance(e, (TimeoutError, socket.timeout, ReadTimeoutError)) for e in _causes(err))
+
+
+def _connect_failure(url, err):
+    """(message, hint=...) for a request that got no HTTP reply: what happened, from the exception it wraps."""
+    import http.client
+    import ssl
+
+    for cause in _causes(err):
+        if isinstance(cause, ConnectionRefusedError):
+            return f"cannot connect to {url}: connection refused (no server is listening there)", _start_hint(url)
+        if isinstance(cause, socket.gaierror):
+            return f"cannot connect to {url}: the host name does not resolve", _start_hint(url)
+        if isinstance(cause, http.client.RemoteDisconnected):
+            return (f"the server at {url} accepted the connection, then closed it without answering",
+                    "is it an HTTP server, and what does its log say? (an https:// server needs an https:// !api URL)")
+        if isinstance(cause, http.client.BadStatusLine):
+            line = str(cause.args[0] if cause.args else cause)[:80]
+            return (f"the server at {url} did not answer in HTTP (its first line: {line!r})",
+                    "is !api pointing at an HTTP server? (an https:// server needs an https:// !api URL)")
+        if isinstance(cause, http.client.HTTPException):
+            return f"the server at {url} sent a reply that is not valid HTTP: {cause}", "check the server and any proxy in front of it"
+        if isinstance(cause, ConnectionResetError):
+            return f"the server at {url} reset the connection before answering", "what does its log say?"
+        if isinstance(cause, ssl.SSLError):
+            return (f"the TLS connection to {url} failed: {cause.reason or cause}",
+                    "for a plain-HTTP server use an http:// !api URL")
+    return f"cannot connect to {url}: {err}", _start_hint(url)
+
+
+def _start_hint(url):
     from urllib.parse import urlsplit
 
     host = urlsplit(url).hostname or ""
@@ -133,8 +294,8 @@ def status_error(request, status, body):
     """An HTTPStatusError quoting the server's own message, with a hint when we know one."""
     text = body.decode("utf-8", errors="replace").strip()
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = jsonsafe.loads(text, surrogates=True)
+    except jsonsafe.JSONError:  # not JSON, or beyond our limits: quoted as text
         data = None
     message = wire.error_message(data) if data is not None else None
     message = " ".join((message or text[:500] or "(empty body)").split())  # one line, as !error requires

@@ -8,16 +8,33 @@ server that omits blank lines still streams; the rest of the SSE framing is
 honoured (multi-line data joined, an unterminated last event flushed at EOF).
 Lines that are bare JSON (Ollama's NDJSON, a non-streamed reply) are events
 too.
+
+Framing is linear in the bytes received: each byte is split and decoded
+once, and a JSON value spread over several lines is parsed only when its
+brackets balance. One event (or one line) may hold at most ``MAX_EVENT``
+bytes; JSON is parsed by ``jsonsafe`` (depth and number limits), keeping
+unpaired surrogates, which the output joins or replaces. A stream beyond
+these limits raises ``FrameError``.
 """
 
-import json
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
+
+from . import jsonsafe
 
 DONE = "[DONE]"
+MAX_EVENT = 16 * 1024 * 1024  # bytes in one event or line: far above any real chunk, bounds memory
 
 
-@dataclass(frozen=True)
-class Event:
+class FrameError(ValueError):
+    """The stream breaks a limit; ``reason`` completes "the reply from URL …"."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Event(NamedTuple):
     """One event: its ``event:`` type (or None) and its data, parsed as JSON where it is JSON."""
 
     kind: str | None
@@ -25,45 +42,109 @@ class Event:
     raw: str
 
 
-def lines(chunks):
+def _too_large(limit):
+    return FrameError(f"sent an event larger than {limit // (1024 * 1024)} MiB, the limit for one event")
+
+
+def lines(chunks, limit=MAX_EVENT):
     """Complete lines (bytes, without the line ending) from an iterable of byte chunks."""
-    pending = b""
+    parts, size = [], 0  # the unterminated line so far, in pieces: joined once, when it ends
     for chunk in chunks:
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
+        if b"\n" not in chunk:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            continue
+        if parts:
+            chunk = b"".join(parts) + chunk
+            parts, size = [], 0
+        *complete, rest = chunk.split(b"\n")
         for line in complete:
+            if len(line) > limit:
+                raise _too_large(limit)
             yield line[:-1] if line.endswith(b"\r") else line
-    if pending:
-        yield pending[:-1] if pending.endswith(b"\r") else pending
+        if rest:
+            parts, size = [rest], len(rest)
+    if parts:
+        line = b"".join(parts)
+        yield line[:-1] if line.endswith(b"\r") else line
 
 
 def _parse(text):
+    """The JSON value of ``text``, ``DONE``, or None when it is not JSON; FrameError beyond jsonsafe's limits."""
     if text == DONE:
         return DONE
     try:
-        return json.loads(text)
-    except ValueError:
-        return None
+        return jsonsafe.loads(text, surrogates=True)
+    except jsonsafe.JSONError as err:
+        if err.syntax:
+            return None
+        raise FrameError(f"sent JSON that bufbridge does not accept: {err.reason}") from None
 
 
-def events(chunks):
+# A JSON token that changes nesting: a bracket, or a whole string (skipped, so brackets in it do not count).
+_TOKEN = re.compile(r'[\[\]{}]|"[^"\\]*(?:\\.[^"\\]*)*("?)')
+
+
+class Gather:
+    """A JSON value spread over several lines: parsed once its brackets balance, each line scanned once."""
+
+    def __init__(self, limit):
+        self.lines, self.size, self.limit = [], 0, limit
+        self.depth = 0
+        self.broken = False  # no more lines can make it JSON: stop trying
+
+    def add(self, line, parsed=None):
+        """Add a line; return its JSON value once complete, else None. ``parsed`` is a parse of this line alone already tried."""
+        self.lines.append(line)
+        self.size += len(line) + 1
+        if self.size > self.limit:
+            raise _too_large(self.limit)
+        if self.broken:
+            return None
+        for match in _TOKEN.finditer(line):
+            token = match.group()
+            if token in ("[", "{"):
+                self.depth += 1
+            elif token in ("]", "}"):
+                self.depth -= 1
+            elif not match.group(1):  # a string left open at the end of a line: never JSON
+                self.depth = -1
+            if self.depth < 0:
+                self.broken = True
+                return None
+        if self.depth or not self.text().strip():
+            return None
+        if len(self.lines) == 1 and parsed is False:
+            value = None  # the caller already parsed this very text
+        else:
+            value = _parse(self.text())
+        self.broken = value is None
+        return value
+
+    def text(self):
+        return "\n".join(self.lines)
+
+
+def events(chunks, limit=MAX_EVENT):
     """Events from a byte stream."""
-    kind, data = None, []
-    whole = []  # a JSON value spread over lines without SSE framing
-    for raw in lines(chunks):
+    kind, data = None, None  # data: the Gather of the current event's data lines
+    whole = None  # a bare JSON value spread over lines without SSE framing
+    for raw in lines(chunks, limit):
         line = raw.decode("utf-8", errors="replace")
-        if whole:
-            whole.append(line)
-            value = _parse("\n".join(whole))
+        if whole is not None:
+            value = whole.add(line)
             if value is not None:
-                yield Event(None, value, "\n".join(whole))
-                whole = []
+                yield Event(None, value, whole.text())
+            if value is not None or whole.broken:
+                whole = None  # a bare line that can never become JSON is dropped, not kept open
             continue
-        if not line.strip():
-            if data:
-                text = "\n".join(data)
+        if not line or line.isspace():
+            if data is not None:
+                text = data.text()
                 yield Event(kind, _parse(text), text)
-            kind, data = None, []
+            kind, data = None, None
             continue
         field, colon, value = line.partition(":")
         if colon and field in ("data", "event", "error", "id", "retry"):
@@ -73,23 +154,32 @@ def events(chunks):
             elif field == "error":  # older llama.cpp builds: a non-standard "error:" field
                 yield Event("error", _parse(value) or {"error": value}, value)
             elif field == "data":
-                data.append(value)
-                parsed = _parse("\n".join(data))
+                if data is None:  # the usual case: one data line holding one JSON value
+                    parsed = _parse(value)
+                    if parsed is not None:
+                        yield Event(kind, parsed, value)
+                        kind = None
+                        continue
+                    data = Gather(limit)
+                    parsed = data.add(value, parsed=False)
+                else:
+                    parsed = data.add(value)
                 if parsed is not None:
-                    text = "\n".join(data)
-                    yield Event(kind, parsed, text)
-                    kind, data = None, []
+                    yield Event(kind, parsed, data.text())
+                    kind, data = None, None
         elif line.startswith(":"):
             continue  # comment / keep-alive
         elif line.lstrip().startswith(("{", "[")):
             value = _parse(line)
-            if value is None:
-                whole = [line]
-            else:
+            if value is not None:
                 yield Event(None, value, line)
-    if data:
-        text = "\n".join(data)
+            else:
+                whole = Gather(limit)
+                whole.add(line, parsed=False)
+                whole = None if whole.broken else whole
+    if data is not None:
+        text = data.text()
         yield Event(kind, _parse(text), text)
-    elif whole:
-        text = "\n".join(whole)
+    elif whole is not None:
+        text = whole.text()
         yield Event(None, _parse(text), text)

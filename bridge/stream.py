@@ -1,5 +1,6 @@
 """Decode a reply stream and write it: text as it arrives, reasoning in ``<think>`` tags."""
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -31,20 +32,23 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
     decode = wire.module(request.wire).decode
     reply = Reply(request, out, stats, stops, clock)
     done = stopped = False
-    for event in sse.events(chunks):
-        if event.data == sse.DONE:
-            done = True
-            break
-        _raise_on_error(event)
-        if not isinstance(event.data, dict):
-            continue
-        for piece in decode(event.data, event.kind):
-            done = done or isinstance(piece, wire.Done)
-            stopped = reply.take(piece)
+    try:
+        for event in sse.events(chunks):
+            if event.data == sse.DONE:
+                done = True
+                break
+            _raise_on_error(event)
+            if not isinstance(event.data, dict):
+                continue
+            for piece in decode(event.data, event.kind):
+                done = done or isinstance(piece, wire.Done)
+                stopped = reply.take(piece)
+                if stopped:
+                    break
             if stopped:
                 break
-        if stopped:
-            break
+    except sse.FrameError as err:
+        raise StreamError(f"the reply from {request.url} {err.reason}", hint="the text so far is kept") from None
     reply.finish(stopped)
     if not done and not stopped:
         raise StreamError(
@@ -111,6 +115,7 @@ class Reply:
         if self.gpt_oss:
             self.out.write(self.gpt_oss.flush())
         self._think(False)
+        self.out.flush()  # a half character still held is written as U+FFFD
         self.stats.finished = self.clock()
 
     def _write(self, text):
@@ -153,23 +158,41 @@ class EchoFilter:
         return text
 
 
+def _number(value):
+    """``value`` when it is a finite number (a server may send null, strings or booleans), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        return None
+    return value if math.isfinite(value) else None
+
+
 def format_stats(stats):
-    """The ``!note`` line of ``!stats``."""
+    """The ``!note`` line of ``!stats``; server figures that are not numbers are left out."""
     elapsed = max(stats.finished - stats.responded, 1e-9)
     ttfb = (stats.responded - stats.started) * 1000
     parts = [f"{stats.pieces / elapsed:.3g} tok/s, {stats.pieces} toks, {ttfb:.0f} ms to first byte"]
     if stats.first_piece is not None:
         parts[0] += f", {(stats.first_piece - stats.started) * 1000:.0f} ms to first token"
-    t = stats.timings
-    if "prompt_n" in t and "predicted_n" in t:
-        parts.append(
-            "server: prompt {} tok in {:.0f} ms ({:.4g} tok/s){}, generated {} tok in {:.0f} ms ({:.4g} tok/s)".format(
-                t["prompt_n"], t.get("prompt_ms", 0), t.get("prompt_per_second", 0),
-                f", {t['cache_n']} cached" if t.get("cache_n") else "",
-                t["predicted_n"], t.get("predicted_ms", 0), t.get("predicted_per_second", 0),
-            )
-        )
+    t = {key: _number(value) for key, value in stats.timings.items()}
+    if t.get("prompt_n") is not None and t.get("predicted_n") is not None:
+        cached = f", {t['cache_n']:.0f} cached" if t.get("cache_n") else ""
+        parts.append(f"server: {_phase('prompt', t, 'prompt')}{cached}, {_phase('generated', t, 'predicted')}")
     u = stats.usage
-    if "prompt_tokens" in u or "input_tokens" in u:
-        parts.append(f"usage: {u.get('prompt_tokens', u.get('input_tokens'))} prompt + {u.get('completion_tokens', u.get('output_tokens'))} completion tokens")
+    prompt = _number(u.get("prompt_tokens", u.get("input_tokens")))
+    completion = _number(u.get("completion_tokens", u.get("output_tokens")))
+    if prompt is not None:
+        parts.append(f"usage: {prompt:.0f} prompt" + (f" + {completion:.0f} completion tokens" if completion is not None else " tokens"))
     return "; ".join(parts)
+
+
+def _phase(label, t, name):
+    """``LABEL N tok in M ms (R tok/s)`` from llama.cpp's ``NAME_n``, ``NAME_ms``, ``NAME_per_second`` (those that are numbers)."""
+    text = f"{label} {t[f'{name}_n']:.0f} tok"
+    if t.get(f"{name}_ms") is not None:
+        text += f" in {t[f'{name}_ms']:.0f} ms"
+    if t.get(f"{name}_per_second") is not None:
+        text += f" ({t[f'{name}_per_second']:.4g} tok/s)"
+    return text

@@ -94,3 +94,15 @@ def assert_clean(completed_or_stderr, stdout=b""):
     for stream in (stdout, stderr):
         assert b"Traceback" not in stream
         assert b'File "' not in stream
+
+
+HEADER = b"\n\n!assistant\n\n"
+ERROR = b"\n\n!error\n\n"
+
+
+def split_error(stdout):
+    """(text before the error block, the error line); the block must be the one and only, at the end."""
+    assert stdout.count(ERROR) == 1, stdout
+    before, _, line = stdout.partition(ERROR)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1, f"the error must be one line: {line!r}"
+    return before, line.decode("utf-8")

@@ -14,7 +14,6 @@ editor.
 """
 
 import io
-import socket
 import sys
 import threading
 
@@ -29,17 +28,21 @@ class Cancelled(BrokenPipeError):
 
 
 class Job:
-    """One request: its thread, its connection, and whether it was cancelled."""
+    """One request: its thread, and the Cancel that stops it."""
 
     def __init__(self, host, ident, params):
+        from ..send import Cancel
+
         self.host, self.id = host, ident
         self.argv = [*host.options, *(str(arg) for arg in params.get("args", []))]
         self.text = params.get("text", "")
         self.cwd = params.get("cwd") if isinstance(params.get("cwd"), str) else None
-        self.cancelled = threading.Event()
-        self.response = None
-        self.lock = threading.Lock()
+        self.stop = Cancel()  # fired: the connection is shut down at once, from this or any thread
         self.thread = threading.Thread(target=self.run, name=f"bufbridge request {ident}", daemon=True)
+
+    @property
+    def cancelled(self):
+        return self.stop.fired
 
     def run(self):
         stderr = JobStderr(self)
@@ -47,8 +50,8 @@ class Job:
         try:
             status = self.host.pipeline(
                 self.argv, stdin=io.BytesIO(self.text.encode("utf-8", errors="surrogatepass")),
-                stdout=JobStdout(self), stderr=stderr, env=self.host.env, transport=JobTransport(self, self.host.transport),
-                cwd=self.cwd,
+                stdout=JobStdout(self), stderr=stderr, env=self.host.env, transport=self.host.transport,
+                cwd=self.cwd, cancel=self.stop,
             )
         except BaseException as err:  # a bug: reported as the request's end, never the host's
             stderr.write(f"bufbridge: internal error: {type(err).__name__}: {err}; please report it\n")
@@ -58,61 +61,7 @@ class Job:
 
     def cancel(self):
         """Stop the request: its writes fail from now on and its connection closes at once."""
-        self.cancelled.set()
-        with self.lock:
-            response = self.response
-        if response is not None:
-            _shut(response)
-
-    def attach(self, response):
-        """The request's response, so that ``cancel`` can close it; closed at once if already cancelled."""
-        with self.lock:
-            self.response = response
-        if self.cancelled.is_set():
-            _shut(response)
-
-
-def _shut(response):
-    """Close ``response``'s connection so that a read blocked on it returns now, from any thread."""
-    sock = _socket(response)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)  # wakes a recv() blocked in another thread; close() alone does not
-        except OSError:
-            pass
-    try:
-        response.close()
-    except Exception:  # closing twice, or a half-closed connection: it is closed either way
-        pass
-
-
-def _socket(response):
-    """The socket under a ``send.RequestsResponse``, if it can be found.
-
-    urllib3 keeps it on the connection while the connection may be reused;
-    when the server said it will close, http.client hands it to the response's
-    file object instead.
-    """
-    raw = getattr(getattr(response, "response", None), "raw", None)
-    candidates = (
-        getattr(getattr(raw, "connection", None), "sock", None),
-        getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None),
-    )
-    return next((sock for sock in candidates if isinstance(sock, socket.socket)), None)
-
-
-class JobTransport:
-    """The host's transport, with each response handed to its job for cancellation."""
-
-    def __init__(self, job, inner):
-        self.job, self.inner = job, inner
-
-    def open(self, request):
-        if self.job.cancelled.is_set():
-            raise Cancelled("the request was cancelled")
-        response = self.inner.open(request)
-        self.job.attach(response)
-        return response
+        self.stop.fire()
 
 
 class JobStdout:
@@ -122,7 +71,7 @@ class JobStdout:
         self.job = job
 
     def write(self, data):
-        if self.job.cancelled.is_set():
+        if self.job.cancelled:
             raise Cancelled("the request was cancelled")
         text = bytes(data).decode("utf-8", errors="replace")
         self.job.host.tell(protocol.event("text", self.job.id, text=text))
@@ -163,12 +112,11 @@ class Host:
 
     def __init__(self, stdin, stdout, env, *, options=(), pipeline=None, transport=None):
         from ..cli import main
-        from ..send import RequestsTransport
 
         self.stdin, self.stdout, self.env = stdin, stdout, env
         self.options = list(options)  # command-line options that go before every request's own
         self.pipeline = pipeline or main
-        self.transport = transport or RequestsTransport()
+        self.transport = transport  # None: each request's own, with its --timeout and its Cancel
         self.jobs = {}
         self.jobs_lock = threading.Lock()
         self.out_lock = threading.Lock()
@@ -225,7 +173,7 @@ class Host:
     def finished(self, job, status):
         with self.jobs_lock:
             self.jobs.pop(job.id, None)
-        self.tell(protocol.event("done", job.id, status=status, cancelled=job.cancelled.is_set()))
+        self.tell(protocol.event("done", job.id, status=status, cancelled=job.cancelled))
 
     def tell(self, line):
         """Write one message line; when the editor has gone, stop everything."""
