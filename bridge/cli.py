@@ -93,7 +93,7 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         return host_main(argv[:-1], env=env)
     out = Output(stdout)
     secrets = ()
-    errors_to = stderr if args.infill_at is not None or args.list_profiles else None  # stdout is code or a listing
+    as_line = args.infill_at is not None or args.list_profiles  # stdout is code or a listing: no !error block in it
     try:
         if args.list_profiles:
             return list_profiles(env, out)
@@ -112,23 +112,23 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
     except KeyboardInterrupt:
         return 130
     except BridgeError as err:
-        return report(out, redact(str(err), secrets), errors_to)
+        return report(out, redact(str(err), secrets), stderr, as_line=as_line)
     except Exception as err:  # a bug: still no traceback unless asked for
         if env.get("BUFBRIDGE_DEBUG"):
             raise
-        return report(out, redact(f"internal error: {type(err).__name__}: {err}; rerun with BUFBRIDGE_DEBUG=1 to see the traceback, and please report it", secrets), errors_to)
+        return report(out, redact(f"internal error: {type(err).__name__}: {err}; rerun with BUFBRIDGE_DEBUG=1 to see the traceback, and please report it", secrets), stderr, as_line=as_line)
 
 
-def report(out, line, stderr=None):
-    """Write the ``!error`` block (to ``stderr`` as one line, when given); exit status 1."""
+def report(out, line, stderr, *, as_line=False):
+    """Write the ``!error`` block (to ``stderr`` as one line with ``as_line``, or when ``out`` fails); exit status 1."""
     line = printable(line)  # buffer and server text in it must not move the cursor or split the line
-    if stderr is not None:
-        print(f"bufbridge: error: {line}", file=stderr)
-        return 1
-    try:
-        out.write(f"\n\n!error\n\n{line}\n")
-    except (Closed, WriteError):  # standard output itself failed: the line goes where it still can
-        print(f"bufbridge: error: {line}", file=sys.stderr)
+    if not as_line:
+        try:
+            out.write(f"\n\n!error\n\n{line}\n")
+            return 1
+        except (Closed, WriteError):  # standard output itself failed: the line goes where it still can
+            pass
+    print(f"bufbridge: error: {line}", file=stderr)
     return 1
 
 
