@@ -12,6 +12,7 @@ And a ``Cancel``: the reader of our output going away shuts the connection
 down at once, whatever the server is doing, which stops generation there.
 """
 
+import functools
 import os
 import socket
 import threading
@@ -123,7 +124,7 @@ class RequestsTransport:
     def open(self, request):
         import requests  # deferred: the dry run and errors do not pay for it
 
-        urls.origin(request.url)  # the one reading of the URL (security rule 3), whoever built the request
+        origin = urls.origin(request.url)  # the one reading of the URL (security rule 3), whoever built the request
         session = requests.Session()
         session.trust_env = False  # never send .netrc credentials nobody configured here
         if self.cancel is not None:
@@ -140,7 +141,7 @@ class RequestsTransport:
                 stream=True,
                 allow_redirects=False,  # a redirect would carry the body and credentials elsewhere: see open_reply
                 timeout=(CONNECT_TIMEOUT, self.timeout),
-                proxies=requests.utils.get_environ_proxies(request.url),
+                proxies=_proxies(origin),
                 verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True,
             )
         except requests.exceptions.InvalidURL as err:
@@ -159,6 +160,27 @@ class RequestsTransport:
             raise ConnectError(message, hint=hint) from None
         _check_encoding(request.url, response)
         return RequestsResponse(response, self.timeout, self.cancel)
+
+
+# The variables urllib (and so requests) reads proxies from for http and https; lower case wins.
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def _proxies(origin):
+    """requests' proxies for a URL of ``origin`` (a ``urls.Origin``), looked up once per origin and proxy setting.
+
+    requests walks the whole environment (twice) for every request; the editor
+    host sends many small requests with an environment that does not change.
+    """
+    setting = tuple(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES)
+    return dict(_proxies_for(f"{origin}/", setting, "REQUEST_METHOD" in os.environ))
+
+
+@functools.lru_cache(maxsize=256)
+def _proxies_for(origin, setting, cgi):
+    import requests
+
+    return tuple(requests.utils.get_environ_proxies(origin).items())
 
 
 def _cancellable_adapter(cancel):
