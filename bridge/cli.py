@@ -102,7 +102,7 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         if args.infill_at is not None:  # even "--infill-at ''": the file is never read as directives
             from .fim import plan as plan_infill
 
-            request, stops = plan_infill(text, env, args)
+            request, stops = plan_infill(text, env, args, cwd)
         else:
             request, stops = plan(text, env, args, cwd), None
         secrets = request.secrets

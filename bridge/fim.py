@@ -137,7 +137,7 @@ def window(ctx, limits=Limits()):
 # --- extra context ------------------------------------------------------------
 
 
-def read_extras(paths=(), json_paths=(), current=None, left_out=None):
+def read_extras(paths=(), json_paths=(), current=None, left_out=None, cwd=None):
     """Extra files from ``--extra`` paths and ``--extra-json`` arrays: sorted by name, one per name, the current file left out.
 
     A file whose name looks like it holds secrets (``files.looks_secret``) is
@@ -148,9 +148,9 @@ def read_extras(paths=(), json_paths=(), current=None, left_out=None):
         if files.looks_secret(path):
             secret.add(path)
             continue
-        found.setdefault(os.path.normpath(path), _read(path, "--extra"))
+        found.setdefault(os.path.normpath(path), _read(path, "--extra", cwd=cwd))
     for path in json_paths:
-        for item in _json_items(path):
+        for item in _json_items(path, cwd):
             if files.looks_secret(item.filename):
                 secret.add(item.filename)
                 continue
@@ -163,17 +163,17 @@ def read_extras(paths=(), json_paths=(), current=None, left_out=None):
     return tuple(Extra(name, found[name]) for name in sorted(found))
 
 
-def _read(path, option, limit=files.MAX_FILE_BYTES):
-    """A file named on the command line: anywhere, but only a regular file and at most ``limit`` bytes."""
+def _read(path, option, limit=files.MAX_FILE_BYTES, cwd=None):
+    """A file named on the command line (relative to ``cwd``): anywhere, but only a regular file and at most ``limit`` bytes."""
     try:
-        return files.Reader().read(path, option, limit=limit)
+        return files.Reader(base=cwd).read(path, option, limit=limit)
     except files.FileError as err:
         raise BridgeError(f"{option} {path}: cannot read it: {err.reason}", hint=err.hint) from None
 
 
-def _json_items(path):
+def _json_items(path, cwd=None):
     try:
-        data = jsonsafe.loads(_read(path, "--extra-json", files.MAX_TOTAL_BYTES))
+        data = jsonsafe.loads(_read(path, "--extra-json", files.MAX_TOTAL_BYTES, cwd))
     except jsonsafe.JSONError as err:
         what = "not JSON" if err.syntax else "cannot use it"
         raise BridgeError(f"--extra-json {path}: {what} ({err.reason})") from None
@@ -241,14 +241,14 @@ def template_fields(template, ctx, extras, filename=None, repo="project"):
 # --- the whole plan ---------------------------------------------------------------
 
 
-def plan(text, env, args):
-    """Load the profile and template, build the Request, and make its StopFilter."""
+def plan(text, env, args, cwd=None):
+    """Load the profile and template, build the Request, and make its StopFilter. ``cwd``: as for ``cli.main``."""
     from .build import build
     from .load import Loader, Source
 
     filename = args.filename or args.file
     ctx = window(split(text, *parse_position(args.infill_at), filename), _limits(args))
-    loader = Loader(env)
+    loader = Loader(env, cwd=cwd)
     doc = loader.load_buffer("", default_profile=args.profile)  # the file is never read as directives
     name = args.fim or env.get("BUFBRIDGE_FIM")
     if name:
@@ -262,23 +262,23 @@ def plan(text, env, args):
         max_ms=args.max_ms,
     )
     left_out = []
-    extras = fit_extras(read_extras(args.extra, args.extra_json, filename, left_out), args.extra_tokens)
+    extras = fit_extras(read_extras(args.extra, args.extra_json, filename, left_out, cwd), args.extra_tokens)
     if left_out:
         doc.notes.append(f"left out {len(left_out)} context file{'s' if len(left_out) != 1 else ''} that look like secrets: {', '.join(left_out)}")
     doc.mode, doc.prepend, doc.debug = "infill", "", doc.debug or args.debug
     if template is None:
         fields = infill_fields(ctx, extras, heuristics)
     else:
-        fields = template_fields(template, ctx, extras, filename, args.repo or _folder_name())
+        fields = template_fields(template, ctx, extras, filename, args.repo or _folder_name(cwd))
     request = build(doc, fields=fields)
     heuristics = replace(heuristics, stop=_stop_strings(request) if heuristics.on("stop-strings") else ())
     return request, stops.StopFilter(ctx, heuristics)
 
 
-def _folder_name():
-    """The current folder's name, the default repository name; "project" when it has none or is gone (deleted under the editor)."""
+def _folder_name(cwd=None):
+    """The current folder's name (or ``cwd``'s), the default repository name; "project" when it has none or is gone (deleted under the editor)."""
     try:
-        return Path.cwd().name or "project"
+        return Path(cwd or os.getcwd()).name or "project"
     except OSError:
         return "project"
 

@@ -278,3 +278,17 @@ def test_options_before_host_apply_to_every_request(server, isolated_config):
         assert server.requests[0].path == "/v1/chat/completions"
     finally:
         process.close()
+
+
+def test_cursor_infill_reads_extra_files_and_names_the_repository_from_its_own_folder(host, server, isolated_config, tmp_path):
+    (isolated_config / "profiles").mkdir()
+    (isolated_config / "profiles" / "local.profile").write_text(f"!api {server.url}/\n")
+    server.reply = Reply(fs.openai_completions_stream(["1"]))
+    for name in ("alpha", "beta"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "util.py").write_text(f"HELPER = '{name}'\n")
+        args = ["--infill-at", "1:5", "--profile", "local", "--fim", "qwen", "--extra", "util.py", "--no-stop", "all"]
+        _, stderr, done = host.reply(host.ask("request", text="x = \n", args=args, cwd=str(tmp_path / name)))
+        assert done["status"] == 0, stderr
+        prompt = server.requests[-1].json["prompt"]
+        assert f"<|repo_name|>{name}" in prompt and f"HELPER = '{name}'" in prompt
