@@ -35,6 +35,7 @@ class Request:
     gpt_oss: bool = False
     debug: bool = False
     problems: tuple = field(default=(), compare=False)  # errors that only a real send reports
+    source_file: bool = False  # cursor infill: the text is a source file, so hints name options, not directives
 
     @property
     def json(self):
@@ -78,6 +79,7 @@ def build(doc, fields=None):
         notes=tuple(redact(note, secrets) for note in tuple(doc.notes) + notes),
         header_line=mode == "chat" and not continuing,
         header_there=header_there,
+        source_file=fields is not None,
         continues=messages[-1].content if continuing else "",
         prepend=doc.prepend,
         stats=doc.stats,

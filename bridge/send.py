@@ -325,16 +325,25 @@ def status_error(request, status, body):
     return HTTPStatusError(f"HTTP {status} from {request.url}: {message}", hint=hint)
 
 
+def _shorten(request):
+    if request.source_file:
+        return "send less of the file and its context with --ctx-tokens N and --extra-tokens N (in the editor: g:bufbridge_infill_args)"
+    return "shorten the buffer (!begin drops earlier text)"
+
+
 def _status_hint(request, status, data):
     error = data.get("error") if isinstance(data, dict) else None
     error = error if isinstance(error, dict) else {}
     if error.get("type") == "exceed_context_size_error" or "n_ctx" in error:
         n_prompt, n_ctx = error.get("n_prompt_tokens"), error.get("n_ctx")
         sizes = f"the prompt is {n_prompt} tokens but the server's context holds {n_ctx}" if n_prompt and n_ctx else "the prompt does not fit the server's context"
-        return f"{sizes}: shorten the buffer (!begin drops earlier text) or restart the server with a larger context (bufbridge serve --ctx-size N, llama-server -c N)"
+        return f"{sizes}: {_shorten(request)} or restart the server with a larger context (bufbridge serve --ctx-size N, llama-server -c N)"
     if error.get("code") == "context_length_exceeded":
-        return "the prompt is longer than the model's context: shorten the buffer (!begin drops earlier text)"
+        return f"the prompt is longer than the model's context: {_shorten(request)}"
     if status == 501 and request.mode == "infill":
+        if request.source_file:  # no directive works in a source file: say the option that does
+            return ("this model has no fill-in-the-middle tokens: use a FIM model (e.g. Qwen2.5-Coder), or a template with "
+                    "--fim NAME (in the editor: let g:bufbridge_infill_args = ['--fim', 'qwen'])")
         return "this model has no fill-in-the-middle tokens: use a FIM model (e.g. Qwen2.5-Coder), or name a template with `!profile fim:NAME` to use completions"
     if status in (401, 403):
         return "check the API key the profile sends (see `bufbridge --list-profiles`) and that its environment variable is set"

@@ -145,7 +145,17 @@ def test_a_server_error_goes_to_stderr_too(server, env):
     server.reply = fs.json_reply(501, {"error": {"code": 501, "message": "Infill is not supported by this model", "type": "not_supported_error"}})
     status, out, err = bufbridge(["--infill-at", AT], SOURCE, env)
     assert (status, out) == (1, "")
-    assert "HTTP 501" in err and "fim:NAME" in err
+    assert "HTTP 501" in err and "--fim NAME (in the editor: let g:bufbridge_infill_args = ['--fim', 'qwen'])" in err
+    assert "!profile" not in err, "no directive works in a source file"
+
+
+def test_a_prompt_too_long_for_the_server_names_the_options_that_shorten_it(server, env):
+    server.reply = fs.json_reply(400, {"error": {"code": 400, "message": "the request exceeds the available context size",
+                                                  "type": "exceed_context_size_error", "n_prompt_tokens": 5000, "n_ctx": 4096}})
+    status, out, err = bufbridge(["--infill-at", AT], SOURCE, env)
+    assert (status, out) == (1, "")
+    assert "the prompt is 5000 tokens but the server's context holds 4096" in err
+    assert "--ctx-tokens N and --extra-tokens N" in err and "!begin" not in err
 
 
 def test_debug_prints_the_request_and_sends_nothing(server, env):
