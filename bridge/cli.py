@@ -160,10 +160,18 @@ def load_config(env):
     path = config_dir(env) / "config.toml"
     if not path.is_file():
         return {}
+    from .cache import by_file
+
+    return by_file("config", path, _read_config)
+
+
+def _read_config(path):
     import tomllib
 
+    from .files import Reader
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(Reader().read(str(path), "config.toml"))
     except tomllib.TOMLDecodeError as err:
         raise BridgeError(f"{path}: {err}", hint="fix or remove the configuration file") from None
 

@@ -11,7 +11,7 @@ later, by ``resolve.py``, from the settings recorded here in load order.
 import re
 from dataclasses import dataclass, field
 
-from . import embed, envvars, files, fimtemplate, jsonsafe, profiles, urls
+from . import cache, embed, envvars, files, fimtemplate, jsonsafe, profiles, urls
 from .errors import BridgeError, BuildError, DirectiveError, ProfileError
 from .interpolate import interpolate
 from .parse import classify, key_of, near_miss, scan
@@ -271,7 +271,7 @@ class Loader:
             if found.kind == "fim":
                 self._load_template(doc, found, source)
             else:
-                text = self.files.reader(confined=not source.trusted).read(str(found.path), "!profile")
+                text = self._profile_text(found, source)
                 self.load_text(doc, text, source)
         finally:
             doc.loading.pop()
@@ -281,9 +281,15 @@ class Loader:
             for header in pending:
                 header.binding, header.unbound_why, header.pending = binding, why, False
 
+    def _profile_text(self, found, source):
+        reader = self.files.reader(confined=not source.trusted)
+        if not source.trusted:  # a file the buffer named: read, and checked, every time
+            return reader.read(str(found.path), "!profile")
+        return cache.by_file("profile", found.path, lambda path: reader.read(str(path), "!profile"))
+
     @staticmethod
     def _load_template(doc, found, source):
-        template = fimtemplate.load(found.path, found.name)
+        template = cache.by_file(("template", found.name), found.path, lambda path: fimtemplate.load(path, found.name))
         doc.fim = template
         if template.stop:
             doc.settings.append(Setting("stop", list(template.stop), f"{found.path}", False))
