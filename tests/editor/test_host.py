@@ -103,3 +103,20 @@ def test_no_host_outlives_its_editor(editor, server, how):
     assert not alive(host), "the host outlived its editor"
     assert server.wait_for_disconnect(5), "the reply's connection outlived the editor"
     gate.open()
+
+
+def test_restart_starts_a_fresh_host_with_the_next_request(editor, server):
+    server.reply = fs.Reply(fs.openai_chat_stream(["one"]))
+    text = [f"!api {server.url}/", "!user", "Hi"]
+    editor.set_lines(text)
+    editor.command("BufBridge")
+    wait_done(editor)
+    (first,) = host_pids(editor)
+    editor.feed(":BufBridgeRestart\r")  # typed: a command run from a script would hide its message
+    wait_until(lambda: not alive(first), message="the old host to exit")
+    wait_until(lambda: "the host will start again with the next request" in editor.messages(), message="the message")
+    server.reply = fs.Reply(fs.openai_chat_stream([" two"]))
+    editor.command("BufBridge")
+    wait_done(editor)
+    assert editor.lines()[-1] == "one two"
+    assert host_pids(editor) and host_pids(editor) != [first]
