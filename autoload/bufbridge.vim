@@ -445,8 +445,24 @@ endfunction
 function! s:put(state, text) abort
   let a:state.broken = bufbridge#reply#broken(a:state)
   if a:state.broken ==# '' && a:text !=# ''
+    let followers = s:followers(a:state)
     call bufbridge#reply#put(a:state, a:text)
+    let [lnum, col] = bufbridge#reply#point(a:state)
+    for win in followers
+      call win_execute(win, 'call cursor(' . lnum . ', ' . col . ')')
+    endfor
   endif
+endfunction
+
+" With g:bufbridge_follow, the windows whose cursor is on the line where the
+" reply is being written keep it there as the reply grows, as `tail -f` does.
+" Cursor infill is left alone: its text goes in at the cursor anyway.
+function! s:followers(state) abort
+  if !get(g:, 'bufbridge_follow', 0) || a:state.mode ==# 'cursor'
+    return []
+  endif
+  let lnum = get(bufbridge#reply#point(a:state), 0, -1)
+  return filter(win_findbuf(a:state.buf), {_, win -> getcurpos(win)[1] == lnum})
 endfunction
 
 " Undo commands act on the current buffer only, so the reply is written with

@@ -271,3 +271,24 @@ def test_an_empty_infill_leaves_the_buffer_as_it_was(editor, server):
     assert len(server.requests) == 1
     assert editor.lines() == text
     assert editor.eval("b:changedtick") == tick
+
+
+@pytest.mark.parametrize("follow", [0, 1])
+def test_with_follow_a_cursor_on_the_last_line_follows_the_reply(editor, server, follow):
+    server.reply = fs.Reply(fs.openai_chat_stream(["one\n", "two\n", "three"]))
+    text = [f"!api {server.url}/", "!user", "Question?"]
+    editor.set_lines(text)
+    editor.command(f"let g:bufbridge_follow = {follow} | call cursor(3, 1)")
+    editor.command("BufBridge")
+    wait_done(editor)
+    assert editor.lines() == text + ["", "!assistant", "", "one", "two", "three"]
+    assert editor.eval("line('.')") == (9 if follow else 3)
+
+
+def test_with_follow_a_cursor_elsewhere_stays(editor, server):
+    server.reply = fs.Reply(fs.openai_chat_stream(["one\n", "two"]))
+    editor.set_lines([f"!api {server.url}/", "!user", "Question?"])
+    editor.command("let g:bufbridge_follow = 1 | call cursor(2, 1)")
+    editor.command("BufBridge")
+    wait_done(editor)
+    assert editor.eval("line('.')") == 2
