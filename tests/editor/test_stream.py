@@ -28,22 +28,10 @@ def wait_no_filter(editor):
     """The filter process has exited: the editor has no child process left but its long-lived host."""
     def others():
         hosts = set(host_pids(editor))
-        return [pid for pid in descendants(editor.proc.pid) if pid not in hosts and not hosts & set(ancestors(pid))]
+        below_hosts = {pid for host in hosts for pid in descendants(host)}
+        return set(descendants(editor.proc.pid)) - hosts - below_hosts
 
     wait_until(lambda: not others(), message="the filter process to exit")
-
-
-def ancestors(pid):
-    """The parent, grandparent ... of ``pid`` (read from /proc)."""
-    found = []
-    while pid > 1:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                pid = int(f.read().rpartition(")")[2].split()[1])
-        except OSError:
-            break
-        found.append(pid)
-    return found
 
 
 def test_send_appends_the_reply_and_the_editor_stays_responsive(editor, server):
