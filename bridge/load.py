@@ -344,8 +344,10 @@ def _binding(apis, settings):
 def _json_value(text):
     """``!:KEY VALUE``: VALUE as JSON, else as a string; empty deletes the key.
 
-    Text that is JSON but beyond what can be sent (nested too deeply, a number
-    too large, half a character) is an error rather than a string nobody meant.
+    Text that is JSON but nested too deeply to be sent is an error rather than
+    a string nobody meant. A number beyond a double and NaN are not JSON here,
+    so they are strings, as in Illume; half a character becomes U+FFFD
+    (``jsonsafe``).
     """
     if not text:
         return DELETE

@@ -178,6 +178,7 @@ def _proxies(origin):
 
 @functools.lru_cache(maxsize=256)
 def _proxies_for(origin, setting, cgi):
+    """What requests reads from the environment for ``origin``; ``setting`` and ``cgi`` are only the cache key."""
     import requests
 
     return tuple(requests.utils.get_environ_proxies(origin).items())
