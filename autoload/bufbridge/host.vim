@@ -56,11 +56,6 @@ function! bufbridge#host#cancel(request) abort
   endif
 endfunction
 
-" Whether a host is running.
-function! bufbridge#host#running() abort
-  return !empty(s:host)
-endfunction
-
 " Stop the host (its requests end as cancelled); the next request starts a
 " new one, with the editor's environment as it is then.
 function! bufbridge#host#stop() abort
