@@ -232,14 +232,16 @@ def run(request, out, stderr, args, transport, stops=None, cancel=None):
         stats.responded = time.monotonic()
         if args.verbose:
             print(printable(f"HTTP {response.status} {response.headers.get('content-type', '')}"), file=stderr)
+        complete = False
         try:
             if request.header_line:
                 out.write("\n" if request.header_there else "\n\n!assistant\n\n")
             if request.header_line or request.mode != "chat":
                 out.write(request.prepend)
             stream(request, response.chunks(), out, stats, stops=stops)
+            complete = stops is None or not stops.reason
         finally:
-            response.close()  # closing the connection is what stops generation on the server
+            response.close(complete=complete)  # closing the connection is what stops generation on the server
     if stops is not None and stops.reason and args.verbose:
         print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
     write_notes(request, out, stderr, [format_stats(stats)] if request.stats else [])

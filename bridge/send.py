@@ -2,8 +2,15 @@
 
 A transport has ``open(request) -> response``; a response has ``status``,
 ``headers`` (a case-insensitive mapping), ``chunks()`` yielding bytes as
-they arrive, ``read_all()`` and ``close()``. ``RequestsTransport`` is the real
-one; tests may pass another to ``cli.main``.
+they arrive, ``read_all()`` and ``close(complete=False)``. ``RequestsTransport``
+is the real one; tests may pass another to ``cli.main``.
+
+Connections. A process that sends many requests (the editor host) calls
+``keep_connections()`` once; from then on a reply that ended as the server
+meant it (``close(complete=True)``) leaves its connection open for the next
+request to the same origin, which saves a TCP and TLS handshake per request.
+Every other end — an error, a cancel, a completion the stop heuristics cut —
+closes the connection, since closing it is what stops the server generating.
 
 Two things bound how long a reply may take. The idle timeout: when no byte
 arrives for ``timeout`` seconds (before the status line, or between two reads
@@ -22,6 +29,8 @@ from .errors import ConnectError, HTTPStatusError, StreamError
 from .output import Closed
 
 CONNECT_TIMEOUT = 10
+DRAIN_SECONDS = 2.0  # a finished reply's end of body (the chunked terminator) must arrive within this to keep its connection
+DRAIN_LIMIT = 65536  # ... and be no longer than this
 IDLE_TIMEOUT = 600  # seconds without a byte; see the README ("Timeouts") for the measurement behind it
 READ_SIZE = 65536
 ERROR_BODY_LIMIT = 65536
@@ -48,6 +57,11 @@ class Cancel:
             self.fired = True
             for sock in self._sockets:
                 _shut(sock)
+
+    def release(self):
+        """Forget the sockets: their connection goes back to the pool, where another request may take it."""
+        with self._lock:
+            self._sockets.clear()
 
 
 def _shut(sock):
@@ -106,8 +120,14 @@ class RequestsResponse:
                 break
         return data
 
-    def close(self):
-        self.response.close()
+    def close(self, complete=False):
+        """Close the connection, or, when the reply is ``complete`` and connections are kept, return it to the pool."""
+        if complete and _keeping and not (self.cancel is not None and self.cancel.fired):
+            if self.cancel is not None:
+                self.cancel.release()  # from now on the connection is the pool's, not this request's
+            _drainer.put(self.response)
+        else:
+            self.response.close()
 
 
 class RequestsTransport:
@@ -125,25 +145,15 @@ class RequestsTransport:
         import requests  # deferred: the dry run and errors do not pay for it
 
         origin = urls.origin(request.url)  # the one reading of the URL (security rule 3), whoever built the request
-        session = requests.Session()
-        session.trust_env = False  # never send .netrc credentials nobody configured here
-        if self.cancel is not None:
-            adapter = _cancellable_adapter(self.cancel)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-        headers = {"user-agent": f"bufbridge/{__version__}", "accept-encoding": "identity"}
+        headers = requests.structures.CaseInsensitiveDict(requests.utils.default_headers())
+        headers.update({"user-agent": f"bufbridge/{__version__}", "accept-encoding": "identity"})
         headers.update(dict(request.headers))
         try:
-            response = session.post(
-                request.url,
-                data=request.body.encode("utf-8"),
-                headers=headers,
-                stream=True,
-                allow_redirects=False,  # a redirect would carry the body and credentials elsewhere: see open_reply
-                timeout=(CONNECT_TIMEOUT, self.timeout),
-                proxies=_proxies(origin),
-                verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True,
-            )
+            # No Session: no cookies kept between requests, no .netrc credentials nobody configured
+            # here, and no redirect is followed (it would carry the body and credentials elsewhere:
+            # see open_reply).
+            prepared = requests.Request("POST", request.url, headers=headers, data=request.body.encode("utf-8")).prepare()
+            response = self._send(prepared, origin)
         except requests.exceptions.InvalidURL as err:
             raise ConnectError(f"invalid URL {request.url}: {err}", hint="fix the !api line") from None
         except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
@@ -160,6 +170,29 @@ class RequestsTransport:
             raise ConnectError(message, hint=hint) from None
         _check_encoding(request.url, response)
         return RequestsResponse(response, self.timeout, self.cancel)
+
+    def _send(self, prepared, origin):
+        """Send through the shared pool; a kept connection the server had closed meanwhile is retried on a new one."""
+        import requests
+
+        adapter = _adapter()
+        for attempt in range(1 + _STALE_RETRIES):
+            _opening.cancel, _opening.reused = self.cancel, False
+            try:
+                return adapter.send(
+                    prepared,
+                    stream=True,
+                    timeout=(CONNECT_TIMEOUT, self.timeout),
+                    proxies=_proxies(origin),
+                    verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True,
+                )
+            except requests.exceptions.ConnectionError as err:
+                # A server may close an idle kept connection just as a request goes out on it; the
+                # request never reached it (no byte came back), so it is sent again on a new one.
+                if not (_opening.reused and _stale(err)) or attempt == _STALE_RETRIES or (self.cancel and self.cancel.fired):
+                    raise
+            finally:
+                _opening.cancel = None
 
 
 # The variables urllib (and so requests) reads proxies from for http and https; lower case wins.
@@ -184,8 +217,45 @@ def _proxies_for(origin, setting, cgi):
     return tuple(requests.utils.get_environ_proxies(origin).items())
 
 
-def _cancellable_adapter(cancel):
-    """A ``requests`` adapter whose every new connection (direct or through an HTTP proxy) is attached to ``cancel``."""
+_keeping = False  # set by keep_connections()
+_opening = threading.local()  # the Cancel of the request this thread is sending, and whether its connection was kept
+_STALE_RETRIES = 3
+_shared = None
+_shared_lock = threading.Lock()
+
+
+def keep_connections():
+    """Keep connections open between requests in this process (see the module's docstring)."""
+    global _keeping
+    _keeping = True
+
+
+def _adapter():
+    """The process's one ``requests`` adapter: a pool of connections per origin (and per proxy)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = _cancellable_adapter()
+        return _shared
+
+
+def _attach(sock):
+    """Attach ``sock`` to the Cancel of the request this thread is sending, if any."""
+    cancel = getattr(_opening, "cancel", None)
+    if cancel is not None:
+        cancel.attach(sock)
+
+
+def _stale(err):
+    """The server closed the connection before answering at all (no status line)."""
+    import http.client
+
+    return any(isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)) for e in _causes(err))
+
+
+def _cancellable_adapter():
+    """A ``requests`` adapter whose every connection (direct or through an HTTP proxy) is attached to the Cancel
+    of the request using it: a new one when its socket is made, a kept one when a request takes it from the pool."""
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -194,15 +264,25 @@ def _cancellable_adapter(cancel):
         class Attached(connection_class):
             def _new_conn(self):  # the TCP socket, before any TLS or proxy tunnel is set up on it
                 sock = super()._new_conn()
-                cancel.attach(sock)
+                _attach(sock)
                 return sock
 
         return Attached
 
-    pools = {
-        "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": attached(HTTPConnection)}),
-        "https": type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": attached(HTTPSConnection)}),
-    }
+    def pool(pool_class, connection_class):
+        class Pool(pool_class):
+            ConnectionCls = attached(connection_class)
+
+            def _get_conn(self, timeout=None):
+                conn = super()._get_conn(timeout)
+                if conn is not None and conn.sock is not None:  # kept from an earlier request, still open
+                    _opening.reused = True
+                    _attach(conn.sock)
+                return conn
+
+        return Pool
+
+    pools = {"http": pool(HTTPConnectionPool, HTTPConnection), "https": pool(HTTPSConnectionPool, HTTPSConnection)}
 
     class Adapter(HTTPAdapter):
         def init_poolmanager(self, *args, **kwargs):
@@ -216,6 +296,53 @@ def _cancellable_adapter(cancel):
             return manager
 
     return Adapter()
+
+
+class _Drainer:
+    """Reads the end of finished replies on a thread of its own, so that nobody waits for it.
+
+    A stream ends at its end-of-stream event (``[DONE]``, ``message_stop``);
+    the body's own end (the chunked terminator) follows. Once it is read,
+    urllib3 returns the connection to its pool. A body that does not end
+    within DRAIN_SECONDS and DRAIN_LIMIT bytes is closed instead.
+    """
+
+    def __init__(self):
+        self._queue = None
+        self._lock = threading.Lock()
+
+    def put(self, response):
+        import queue
+
+        with self._lock:
+            if self._queue is None:
+                self._queue = queue.SimpleQueue()
+                threading.Thread(target=self._run, name="bufbridge-drain", daemon=True).start()
+        self._queue.put(response)
+
+    def _run(self):
+        while True:
+            _drain(self._queue.get())
+
+
+def _drain(response):
+    raw = response.raw
+    try:
+        connection = getattr(raw, "_connection", None)
+        if connection is not None and connection.sock is not None:
+            connection.sock.settimeout(DRAIN_SECONDS)  # the next request sets its own
+        read = 0
+        while read <= DRAIN_LIMIT:
+            data = raw.read1(READ_SIZE)
+            if not data:
+                return  # the body ended: urllib3 has put the connection back in its pool
+            read += len(data)
+    except Exception:  # noqa: BLE001 - a connection that fails here is simply not kept
+        pass
+    response.close()
+
+
+_drainer = _Drainer()
 
 
 def _check_encoding(url, response):

@@ -39,6 +39,11 @@ A ``Reply`` is a status, headers and a *script*: a list whose items are
   server closes the connection (HTTP/1.0 style, as some proxies do);
 * ``"length"``: ``Content-Length`` computed from the bytes in the script.
 
+``FakeServer(keep_alive=True)`` serves one request after another on each
+connection (``Connection: keep-alive``) instead of closing it after each
+reply; ``received.connection`` numbers the connection a request came on
+(1, 2, ... in the order they were accepted), so a test can see reuse.
+
 Every wait has a time limit (``FakeServer(timeout=10)``), so a test that
 forgets to open a gate fails instead of hanging. Leaving the ``with`` block
 (or calling ``close()``) releases every wait, closes every connection and
@@ -148,6 +153,7 @@ class Received:
     head: bytes  # the request line and headers, raw
     disconnected: bool = False  # the client closed before the reply was complete
     completed: bool = False  # the whole script was sent
+    connection: int = 0  # which connection it came on, counted from 1 in the order they were accepted
 
     @property
     def path(self):
@@ -311,8 +317,10 @@ class _Stopped(Exception):
 class FakeServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 (or ``host``, e.g. "::1"); see the module docstring."""
 
-    def __init__(self, reply=None, *, routes=None, handler=None, timeout=10.0, host="127.0.0.1"):
+    def __init__(self, reply=None, *, routes=None, handler=None, timeout=10.0, host="127.0.0.1", keep_alive=False):
         self.reply = reply
+        self.keep_alive = keep_alive
+        self.connections = 0  # accepted so far
         self.routes = dict(routes or {})
         self.handler = handler
         self.timeout = timeout
@@ -397,24 +405,29 @@ class FakeServer:
             except OSError:
                 continue
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            thread = threading.Thread(target=self._serve, args=(conn,), name=f"fakeserver:{self.port}:conn", daemon=True)
+            self.connections += 1
+            thread = threading.Thread(target=self._serve, args=(conn, self.connections), name=f"fakeserver:{self.port}:conn", daemon=True)
             with self._lock:
                 self._conns.add(conn)
                 self._threads.append(thread)
             thread.start()
 
-    def _serve(self, conn):
+    def _serve(self, conn, number):
         received = None
         try:
-            received = self._read_request(conn)
-            if received is None:
-                return
-            with self._new_request:
-                self.requests.append(received)
-                self._new_request.notify_all()
-            reply = self._choose(received)
-            self._send(conn, reply, received)
-            received.completed = True
+            while True:
+                received = self._read_request(conn)
+                if received is None:
+                    return
+                received.connection = number
+                with self._new_request:
+                    self.requests.append(received)
+                    self._new_request.notify_all()
+                reply = self._choose(received)
+                self._send(conn, reply, received)
+                received.completed = True
+                if not self.keep_alive or reply.framing == "close" or reply.status is None or CUT in reply.script:
+                    return
         except _Gone:
             if received is not None:
                 received.disconnected = True
@@ -470,6 +483,8 @@ class FakeServer:
             if self._wake_r in readable:
                 raise _Stopped()
             if not readable:
+                if self.keep_alive and not buffer:
+                    return None  # an idle kept-alive connection: close it, as servers do
                 raise TimeoutError("the client sent an incomplete request")
             data = conn.recv(65536)
             if not data:
@@ -531,7 +546,7 @@ class FakeServer:
             headers["Transfer-Encoding"] = "chunked"
         elif reply.framing == "length":
             headers["Content-Length"] = str(sum(len(_encode(i)) for i in reply.script if isinstance(i, (bytes, str))))
-        headers.setdefault("Connection", "close")
+        headers.setdefault("Connection", "keep-alive" if self.keep_alive and reply.framing != "close" else "close")
         lines += [f"{name}: {value}" for name, value in headers.items()]
         self._write(conn, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         for item in reply.script:

@@ -209,4 +209,7 @@ def main(options, *, env):
     if sys.stdin.isatty():
         print("bufbridge host is started by the editor plugin, not by hand (see doc/host-protocol.md)", file=sys.stderr)
         return 2
+    from ..send import keep_connections
+
+    keep_connections()  # many requests to the same few servers: reuse their connections
     return Host(sys.stdin.buffer, sys.stdout.buffer, env, options=options).serve()

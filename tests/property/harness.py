@@ -52,7 +52,7 @@ class ScriptedResponse:
     def read_all(self, limit=65536):
         return b"".join(self._chunks)[:limit]
 
-    def close(self):
+    def close(self, complete=False):
         self.closed = True
 
 
