@@ -97,13 +97,13 @@ endfunction
 function! s:start(kind, force) abort
   let buf = bufnr('')
   if !empty(s:running(buf))
-    return s:fail('a reply is already streaming into this buffer; :BufBridgeStop stops it')
+    return s:fail('a reply is already streaming here; :BufBridgeStop stops it')
   endif
   if !&modifiable
-    return s:fail('this buffer is not modifiable, so no reply can go in; :setlocal modifiable first')
+    return s:fail('this buffer is not modifiable; :setlocal modifiable first')
   endif
   if a:kind ==# 'send' && !a:force && s:is_source(&filetype) && search('^!\%(user\|assistant\)\%(\s\|$\)', 'nw') == 0
-    return s:fail('no !user line in this ' . &filetype . ' file: :BufBridgeInfill completes code here; :BufBridge! sends it as a chat')
+    return s:fail('no !user line in this ' . &filetype . ' file; :BufBridge! sends it anyway, :BufBridgeInfill completes code')
   endif
   call setbufvar(buf, 'bufbridge_failed', 0)
   try
@@ -391,7 +391,7 @@ function! s:host_done(state, status, why) abort
   if a:why ==# 'unavailable' && !a:state.stopped && !a:state.gone
     let s:no_host = 1
     call remove(a:state, 'request')
-    call s:warn('the bufbridge host could not start, so each reply starts a process of its own'
+    call s:warn('the host could not start; each reply starts a process of its own'
           \ . ' (slower; :BufBridgeRestart tries the host again)')
     let a:state.stderr = ''
     try
@@ -623,19 +623,44 @@ function! s:fail(message) abort
 endfunction
 
 function! s:say(message) abort
-  echomsg a:message
+  call s:show('None', a:message)
 endfunction
 
 function! s:warn(message) abort
-  echohl WarningMsg
-  echomsg 'bufbridge: ' . a:message
-  echohl None
+  call s:show('WarningMsg', 'bufbridge: ' . a:message)
 endfunction
 
 function! s:error(message) abort
-  echohl ErrorMsg
+  call s:show('ErrorMsg', a:message)
+endfunction
+
+" A message goes whole into :messages. The command line shows it when it
+" fits on one line; otherwise its first clause (up to "; ", where the hint
+" begins) and a pointer to the rest, instead of Vim cutting it in the middle.
+function! s:show(highlight, message) abort
+  execute 'echohl' a:highlight
   echomsg a:message
+  let room = &columns - 1 - (&ruler ? 18 : 0) - (&showcmd ? 11 : 0)
+  if strdisplaywidth(a:message) > room
+    redraw
+    echo s:shorten(a:message, room)
+  endif
   echohl None
+endfunction
+
+" message, cut to at most width display cells: its first clause, shortened
+" further with "..." if need be, then " (see :messages)".
+function! s:shorten(message, width) abort
+  let more = ' (see :messages)'
+  let short = matchstr(a:message, '^.\{-}\ze\%(; \|$\)')
+  if strdisplaywidth(short . more) <= a:width
+    return short . more
+  endif
+  let room = max([a:width - strdisplaywidth(more) - 3, 1])
+  while strdisplaywidth(short) > room
+    let short = strcharpart(short, 0, strchars(short) - max([1, (strdisplaywidth(short) - room) / 2]))
+  endwhile
+  return short . '...' . more
 endfunction
 
 " vim:set et sw=2 foldmethod=marker:

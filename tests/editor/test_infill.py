@@ -114,6 +114,27 @@ def test_a_failed_cursor_infill_says_why_and_leaves_the_buffer_alone(kind, start
     assert "exited with status" not in messages
 
 
+def test_a_message_too_long_for_the_command_line_shows_its_first_clause_and_keeps_the_rest(start, isolated_config):
+    (isolated_config / "profiles").mkdir()
+    port = fs.closed_port()
+    (isolated_config / "profiles" / "box.profile").write_text(f"!api http://127.0.0.1:{port}/\n")
+    editor = start("vim", before=[BOX])
+    editor.set_lines(["def f():", "    return 1"])
+    editor.command("set filetype=python | call cursor(2, 5)")
+    editor.command("BufBridgeInfill")
+    wait_done(editor)
+
+    def command_line():
+        return editor.eval("join(map(range(1, &columns), {_, c -> screenstring(&lines, c)}), '')").rstrip()
+
+    what = f"bufbridge: error: cannot connect to http://127.0.0.1:{port}/infill: connection refused (no server is listening there)"
+    shown = wait_until(lambda: command_line().endswith(" (see :messages)") and command_line(), message="the short form")
+    head = shown.removesuffix(" (see :messages)").removesuffix("...")
+    assert what.startswith(head) and len(head) > len("bufbridge: error: cannot connect to"), shown
+    assert len(shown) < editor.eval("&columns")  # it fits: Vim does not cut it in the middle
+    assert what + "; start a local server with `bufbridge serve`" in editor.messages()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_empty_cursor_infill_changes_nothing(kind, start, server, box):
     server.routes["/infill"] = fs.Reply(fs.llama_stream([]))

@@ -163,7 +163,7 @@ def test_when_the_host_cannot_run_it_says_so_once_and_uses_a_process_per_request
     editor.command("BufBridge")
     wait_done(editor)
     assert editor.lines()[-1] == "plain again"
-    assert editor.messages().count("the bufbridge host could not start") == 1
+    assert editor.messages().count("bufbridge: the host could not start") == 1
     assert len(server.requests) == 2
 
 
@@ -174,7 +174,7 @@ def test_a_chat_send_from_a_source_file_without_a_role_line_asks_for_the_bang(ki
     code = [f"!api {server.url}/", "def f():", "    pass"]
     editor.set_lines(code)
     editor.command("set filetype=python")
-    with pytest.raises(EditorError, match="no !user line in this python file: :BufBridgeInfill completes code here"):
+    with pytest.raises(EditorError, match="no !user line in this python file; :BufBridge! sends it anyway, :BufBridgeInfill completes code"):
         editor.command("BufBridge")
     assert editor.lines() == code and not server.requests
     editor.command("BufBridge!")
