@@ -1,7 +1,7 @@
 """Round trip of :BufBridge inside a real Vim and a real Neovim: the host, a process per request, and curl.
 
 Each editor sends the same short chat buffer N times in a row to a loopback
-server that answers at once. The clock runs inside the editor: from the
+server that answers at once and keeps connections open, as llama-server does. The clock runs inside the editor: from the
 command to the reply in the buffer (the plugin's ``User BufBridgeDone``
 autocommand), so the driver's own latency is not counted. Three ways are
 timed in the same run, interleaved in rounds:
@@ -112,7 +112,7 @@ def main():
     kinds = [k for k, binary in (("vim", vim_binary()), ("nvim", nvim_binary())) if binary]
     ways = ["host", "process", "curl"]
     results = {(k, w): [] for k in kinds for w in ways}
-    with fakeserver.FakeServer(fakeserver.Reply(fakeserver.openai_chat_stream(["ok"])), timeout=30) as server, \
+    with fakeserver.FakeServer(fakeserver.Reply(fakeserver.openai_chat_stream(["ok"])), timeout=30, keep_alive=True) as server, \
             tempfile.TemporaryDirectory(prefix="bufbridge-bench-") as tmp:
         request = Request(f"!api {server.url}/v1\n!user\nSay ok.\n", env)
         import os

@@ -486,7 +486,10 @@ class FakeServer:
                 if self.keep_alive and not buffer:
                     return None  # an idle kept-alive connection: close it, as servers do
                 raise TimeoutError("the client sent an incomplete request")
-            data = conn.recv(65536)
+            try:
+                data = conn.recv(65536)
+            except ConnectionResetError:
+                data = b""  # a client that resets instead of closing (one that exits with a kept connection)
             if not data:
                 return None
             buffer += data
