@@ -89,6 +89,8 @@ def run(args, env, stdout, stderr, transport=None):
         raise BridgeError("bench: no profile to bench", hint="name one or more with --profile NAME")
     if len({p.label for p in profiles}) != len(profiles):
         raise BridgeError("bench: the same --profile is named twice", hint="name each profile once")
+    for p in profiles:
+        _check_profile(p, env)
     if not args.paths and not args.chat:
         raise BridgeError("bench: nothing to bench", hint="name a folder of code (PATH) or of chat buffers (--chat FOLDER)")
     holes = tasks.sample([tasks.Source(path, env) for path in args.paths], args.tasks, args.seed, args.kinds)
@@ -120,6 +122,16 @@ def run(args, env, stdout, stderr, transport=None):
               f"the others are kept in {args.out}: run the same command again to finish", file=stderr)
         return 130
     return 0
+
+
+def _check_profile(profile, env):
+    """Load the profile once before the first request, so a typo is one error rather than one per task."""
+    from ..load import Loader
+
+    try:
+        Loader(env).load_buffer("", default_profile=profile.argv[1])
+    except BridgeError as err:
+        raise BridgeError(f"bench --profile {profile.label}: {err}") from None
 
 
 def _ask_all(todo, store, env, timeout, transport, stderr):
