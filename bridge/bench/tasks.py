@@ -172,14 +172,14 @@ def _block(lines, i):
     if not header.endswith((":", "{")):
         return None
     level, last = _indent(header), None
-    for j in range(i + 1, min(len(lines), i + 1 + MAX_BLOCK_LINES + 1)):
+    for j in range(i + 1, len(lines)):
         if not lines[j].strip():
             continue
         if _indent(lines[j]) <= level:
             break
+        if j > i + MAX_BLOCK_LINES:
+            return None  # a body this long is not one completion
         last = j
-    else:
-        return None  # the block goes on past the limit (or the file ends inside it)
     if last is None:
         return None
     body = "\n".join(lines[i + 1:last + 1])
