@@ -38,9 +38,12 @@ def parser():
 
 
 def _count(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
     if value < 0:
-        raise ValueError(text)
+        raise argparse.ArgumentTypeError(f"not a number of tasks (0 or more): {text!r}")
     return value
 
 
@@ -110,7 +113,7 @@ def run(args, env, stdout, stderr, transport=None):
     rows = scoring.summarise(store.results.values(), labels)
     warnings = scoring.flags(rows)
     title = f"{len(holes)} FIM and {len(chats)} chat tasks, seed {args.seed}: {args.out}"
-    stdout.write(report.table(rows, report.escape(title), _width(stdout)).encode("utf-8"))
+    stdout.write(report.table(rows, report.escape(title), *_terminal(stdout)).encode("utf-8"))
     for line in warnings:
         stdout.write(f"warning: {printable(line)}\n".encode("utf-8"))
     stdout.flush()
@@ -157,11 +160,14 @@ def _ask_all(todo, store, env, timeout, transport, stderr):
     return False
 
 
-def _width(stdout):
+def _terminal(stdout):
+    """(width, is a terminal) of the output: a pipe or a file gets 120 columns of plain text."""
     try:
-        return os.get_terminal_size(stdout.fileno()).columns if os.isatty(stdout.fileno()) else 120
+        if os.isatty(stdout.fileno()):
+            return os.get_terminal_size(stdout.fileno()).columns, True
     except (AttributeError, OSError, ValueError):
-        return 120
+        pass
+    return 120, False
 
 
 def _write_html(path, page):
@@ -181,7 +187,7 @@ def compare(args, stdout):
     if not shared:
         raise BridgeError(f"bench --compare: {name_a} and {name_b} have no task in common",
                           hint="compare runs over the same files with the same --seed, --tasks and --kinds")
-    text = report.compare(rows[0], rows[1], report.escape(name_a), report.escape(name_b), _width(stdout))
+    text = report.compare(rows[0], rows[1], report.escape(name_a), report.escape(name_b), *_terminal(stdout))
     stdout.write(text.encode("utf-8"))
     stdout.write(f"{len(shared)} tasks in common\n".encode("utf-8"))
     if args.html:

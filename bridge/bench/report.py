@@ -22,7 +22,7 @@ def _columns(rows):
     return [m for m in scoring.METRICS if any(row[m[0]] is not None for row in rows)]
 
 
-def table(rows, title, width=WIDTH):
+def table(rows, title, width=WIDTH, terminal=False):
     """The summary as text: one line per profile, the best value of each column in bold."""
     from rich import box
     from rich.table import Table
@@ -40,7 +40,7 @@ def table(rows, title, width=WIDTH):
             text = _cell(row[key], fmt)
             cells.append(f"[bold]{text}[/bold]" if len(rows) > 1 and row[key] is not None and row[key] == best[key] else text)
         t.add_row(*cells)
-    return _render(t, width)
+    return _render(t, width, terminal)
 
 
 def _best(rows, key, higher):
@@ -50,12 +50,13 @@ def _best(rows, key, higher):
     return max(values) if higher else min(values)
 
 
-def _render(renderable, width):
+def _render(renderable, width, terminal=False):
+    """``renderable`` as text ``width`` columns wide; with ``terminal``, with the escape sequences for bold and colour."""
     from rich.console import Console
 
     buffer = io.StringIO()
-    Console(file=buffer, width=width, no_color=True, highlight=False, emoji=False, markup=True).print(renderable)
-    return buffer.getvalue()
+    Console(file=buffer, width=width, force_terminal=terminal, no_color=not terminal, highlight=False, emoji=False).print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
 
 
 def escape(text):
@@ -65,7 +66,7 @@ def escape(text):
     return rich_escape(text)
 
 
-def compare(rows_a, rows_b, name_a, name_b, width=WIDTH):
+def compare(rows_a, rows_b, name_a, name_b, width=WIDTH, terminal=False):
     """Two runs side by side: per profile and metric, the value in A, in B, and the change."""
     from rich import box
     from rich.table import Table
@@ -81,7 +82,7 @@ def compare(rows_a, rows_b, name_a, name_b, width=WIDTH):
                 continue
             t.add_row(escape(label), heading, _cell(a[key], fmt), _cell(b[key], fmt), _change(a[key], b[key], fmt, higher))
         t.add_section()
-    return _render(t, width)
+    return _render(t, width, terminal)
 
 
 def _pairs(rows_a, rows_b):
