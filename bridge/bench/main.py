@@ -75,6 +75,8 @@ def main(argv, *, env=None, stdout=None, stderr=None, transport=None):
     except BridgeError as err:
         print(f"bufbridge: error: {printable(str(err))}", file=stderr)
         return 1
+    except KeyboardInterrupt:  # before the first request or while the table is drawn: nothing to keep
+        return 130
 
 
 def _need_rich():
@@ -187,6 +189,9 @@ def compare(args, stdout):
     if not shared:
         raise BridgeError(f"bench --compare: {name_a} and {name_b} have no task in common",
                           hint="compare runs over the same files with the same --seed, --tasks and --kinds")
+    if not report.pairs(rows[0], rows[1]):
+        raise BridgeError(f"bench --compare: {name_a} and {name_b} have no profile in common",
+                          hint="compare runs of the same profiles, or files of one profile each")
     text = report.compare(rows[0], rows[1], report.escape(name_a), report.escape(name_b), *_terminal(stdout))
     stdout.write(text.encode("utf-8"))
     stdout.write(f"{len(shared)} tasks in common\n".encode("utf-8"))

@@ -71,12 +71,12 @@ def compare(rows_a, rows_b, name_a, name_b, width=WIDTH, terminal=False):
     from rich import box
     from rich.table import Table
 
-    pairs = _pairs(rows_a, rows_b)
+    matched = pairs(rows_a, rows_b)
     columns = _columns([*rows_a, *rows_b])
     t = Table(title=f"A: {name_a}   B: {name_b}", title_justify="left", box=box.SIMPLE_HEAD)
     for heading in ("profile", "metric", "A", "B", "B - A"):
         t.add_column(heading, justify="left" if heading in ("profile", "metric") else "right")
-    for label, a, b in pairs:
+    for label, a, b in matched:
         for key, heading, fmt, higher in columns:
             if a[key] is None and b[key] is None:
                 continue
@@ -85,7 +85,7 @@ def compare(rows_a, rows_b, name_a, name_b, width=WIDTH, terminal=False):
     return _render(t, width, terminal)
 
 
-def _pairs(rows_a, rows_b):
+def pairs(rows_a, rows_b):
     """(label, row in A, row in B) for the profiles in both runs; one profile each: those two, whatever their names."""
     if len(rows_a) == 1 and len(rows_b) == 1:
         a, b = rows_a[0], rows_b[0]

@@ -61,11 +61,17 @@ class Store:
         text = json.dumps(self.data(), ensure_ascii=False, indent=1) + "\n"
         try:
             fd, temporary = tempfile.mkstemp(prefix=".bench-", suffix=".json", dir=folder)
+        except OSError as err:
+            raise BridgeError(f"bench: cannot write {self.path}: {err.strerror}", hint="give another --out FILE") from None
+        try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
             os.replace(temporary, self.path)
-        except OSError as err:
-            raise BridgeError(f"bench: cannot write {self.path}: {err.strerror}", hint="give another --out FILE") from None
+        except BaseException as err:  # Ctrl-C included: the old file stays whole, no temporary file is left
+            os.unlink(temporary)
+            if isinstance(err, OSError):
+                raise BridgeError(f"bench: cannot write {self.path}: {err.strerror}", hint="give another --out FILE") from None
+            raise
 
 
 def load(path):

@@ -188,6 +188,18 @@ def test_compare_shows_both_runs_and_which_way_each_metric_moved(tmp_path, isola
     assert page.count("<svg") >= 4 and "<script" not in page and "src=" not in page and "href=" not in page
 
 
+def test_compare_needs_a_profile_in_common(tmp_path, isolated_config):
+    with server_for(lambda want: fs.llama_stream(pieces(want))) as server:
+        for name, labels in (("a", ["x", "y"]), ("b", ["z", "w"])):
+            for label in labels:
+                profile(isolated_config, label, server)
+            assert Bench([arg for label in labels for arg in ("-p", label)] + ["-n", "2", "-o", str(tmp_path / f"{name}.json"), str(REPO)]).status == 0
+    run = Bench(["--compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
+    assert run.status == 1
+    assert run.err == (f"bufbridge: error: bench --compare: {tmp_path}/a.json and {tmp_path}/b.json have no profile in common; "
+                       "compare runs of the same profiles, or files of one profile each\n")
+
+
 def test_the_html_report_escapes_what_it_shows(tmp_path):
     from bridge.bench import report, scoring
 
