@@ -116,6 +116,8 @@ def run(args, env, stdout, stderr, transport=None):
     warnings = scoring.flags(rows)
     title = f"{len(holes)} FIM and {len(chats)} chat tasks, seed {args.seed}: {args.out}"
     stdout.write(report.table(rows, report.escape(title), *_terminal(stdout)).encode("utf-8"))
+    for line in report.verdict(rows):
+        stdout.write(f"{printable(line)}\n".encode("utf-8"))
     for line in warnings:
         stdout.write(f"warning: {printable(line)}\n".encode("utf-8"))
     stdout.flush()

@@ -43,6 +43,25 @@ def table(rows, title, width=WIDTH, terminal=False):
     return _render(t, width, terminal)
 
 
+VERDICTS = (
+    ("similarity", "closest to your code", "{:.2f}", True),
+    ("passed", "most chat checks passed", "{:.0%}", True),
+    ("ttft_ms", "first token soonest", "{:.0f} ms", False),
+    ("tokens_per_s", "fastest", "{:.1f} tok/s", True),
+)
+
+
+def verdict(rows):
+    """One line per headline metric: which profile did best, and against what (nothing for a single profile, or a tie)."""
+    lines = []
+    for key, words, fmt, higher in VERDICTS:
+        ranked = sorted((row for row in rows if row[key] is not None), key=lambda row: row[key], reverse=higher)
+        if len(ranked) < 2 or ranked[0][key] == ranked[1][key]:
+            continue
+        lines.append(f"{words}: {ranked[0]['profile']} ({fmt.format(ranked[0][key])}, against {fmt.format(ranked[1][key])} for {ranked[1]['profile']})")
+    return lines
+
+
 def _best(rows, key, higher):
     values = [row[key] for row in rows if row[key] is not None]
     if higher is None or not values:

@@ -87,6 +87,16 @@ def test_a_profile_far_below_another_serving_the_same_model_is_flagged():
                                    "check its template, quantization, context size and server"]
 
 
+def test_the_verdict_names_the_best_profile_per_headline_metric():
+    from bridge.bench import report
+
+    rows = scoring.summarise([result("a", similarity=0.9, ttft_ms=300), result("b", similarity=0.4, ttft_ms=100),
+                              result("c", similarity=0.4)], ["a", "b", "c"])
+    assert report.verdict(rows) == ["closest to your code: a (0.90, against 0.40 for b)",
+                                    "first token soonest: b (100 ms, against 300 ms for a)"]
+    assert report.verdict(rows[:1]) == [] and report.verdict([rows[1], rows[2]]) == []  # one profile, or a tie
+
+
 def test_a_hand_edited_result_file_cannot_break_a_summary(tmp_path):
     path = tmp_path / "r.json"
     path.write_text('{"bufbridge_bench": 1, "settings": {}, "profiles": ["a"], "tasks": [{"id": "t", "kind": "line"}],'
