@@ -22,7 +22,7 @@ def parser():
     from .tasks import KINDS
 
     p = cli.Parser(prog="bufbridge bench", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("paths", nargs="*", metavar="PATH", help="folders (or git work trees) to cut FIM tasks from")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders, git work trees or source files to cut FIM tasks from")
     p.add_argument("-p", "--profile", action="append", default=[], metavar="SPEC",
                    help="a profile to bench (repeatable): its name or path, optionally followed by cursor-infill options in the same argument, e.g. 'llama.cpp --fim qwen'")
     p.add_argument("-n", "--tasks", type=_count, default=DEFAULT_TASKS, metavar="N", help=f"FIM tasks to sample (default {DEFAULT_TASKS})")

@@ -101,14 +101,19 @@ def _walk(root):
 
 
 class Source:
-    """The files of one folder, read on demand through the confined reader (CRLF read as LF, as an editor shows it)."""
+    """The files of one folder (or one file), read on demand through the confined reader (CRLF read as LF, as an editor shows it)."""
 
-    def __init__(self, root, env):
-        if not os.path.isdir(root):
-            raise BridgeError(f"bench: {root}: not a folder", hint="name a folder or a git work tree")
-        self.root = root
-        self.names = source_names(root)
-        self.reader = files.Policy.here(env, cwd=root).reader()
+    def __init__(self, path, env):
+        if os.path.isdir(path):
+            self.root, self.names = path, source_names(path)
+        elif os.path.isfile(path):
+            self.root, name = os.path.split(path)
+            self.root = self.root or "."
+            self.names = [name] if name.endswith(CODE_SUFFIXES) and not files.looks_secret(name) else []
+        else:
+            raise BridgeError(f"bench: {path}: not a folder or a file", hint="name folders, git work trees or source files")
+        self.prefix = ""  # what task ids put before the file's name: the path named, when there are several
+        self.reader = files.Policy.here(env, cwd=self.root).reader()
         self.skipped = []
         self._texts = {}
 
@@ -189,15 +194,15 @@ def _block(lines, i):
     return (i + 1, _indent(first), last, body[_indent(first):])
 
 
-def cut(name, root, text, kind, hole):
-    """The Hole for ``hole`` (from ``holes``): the file without the expected text, the cursor where it began."""
+def cut(name, root, text, kind, hole, prefix=""):
+    """The Hole for ``hole`` (from ``holes``): the file without the expected text, the cursor where it began; ``prefix`` goes before the name in its id."""
     i, start, last, expected = hole
     lines = text.split("\n")
     left = lines[i][:start]
     right = lines[last][start + len(expected):] if i == last else ""
     lines[i:last + 1] = [left + right]
     col = len(left.encode("utf-8")) + 1
-    return Hole(f"{name}:{i + 1}:{col}:{kind}", kind, name, root, i + 1, col, "\n".join(lines), expected)
+    return Hole(f"{prefix}{name}:{i + 1}:{col}:{kind}", kind, name, root, i + 1, col, "\n".join(lines), expected)
 
 
 def sample(sources, count, seed, kinds=KINDS):
@@ -208,6 +213,8 @@ def sample(sources, count, seed, kinds=KINDS):
     kind no file has is dropped. The same files and seed give the same holes.
     """
     rng = random.Random(f"bufbridge-bench:{seed}")
+    for source in sources if len(sources) > 1 else ():
+        source.prefix = os.path.join(source.root, "")  # two folders may hold files of the same name
     names = [(source, name) for source in sources for name in source.names]
     rng.shuffle(names)
     tasks, used, position, kinds = [], set(), 0, list(kinds)
@@ -220,7 +227,7 @@ def sample(sources, count, seed, kinds=KINDS):
             if options:
                 hole = rng.choice(options)
                 used.add((source.root, name, hole[0], hole[1], kind))
-                tasks.append(cut(name, source.root, text, kind, hole))
+                tasks.append(cut(name, source.root, text, kind, hole, source.prefix))
                 position = (position + step + 1) % len(names)
                 break
         else:

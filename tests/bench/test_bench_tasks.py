@@ -95,6 +95,17 @@ def test_a_kind_no_file_has_is_dropped_and_the_count_is_a_maximum(tmp_path):
     assert sorted(t.expected for t in got) == ["x = 1", "y = 2"]
 
 
+def test_a_file_can_be_named_and_two_paths_holding_the_same_names_give_distinct_tasks(tmp_path):
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a.py").write_text("x = compute(1, 2)\n")
+    single = tasks.sample([source(tmp_path / "one" / "a.py")], 2, 1, ("line",))
+    assert [(t.id, t.path, t.expected) for t in single] == [("a.py:1:1:line", "a.py", "x = compute(1, 2)")]
+    both = tasks.sample([source(tmp_path / "one"), source(tmp_path / "two")], 2, 1, ("line",))
+    assert sorted(t.id for t in both) == [f"{tmp_path}/one/a.py:1:1:line", f"{tmp_path}/two/a.py:1:1:line"]
+    assert {t.path for t in both} == {"a.py"}  # the name the model is shown stays the file's name in its folder
+
+
 def git(folder, *args):
     subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True,
                    env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
