@@ -122,7 +122,7 @@ def run(args, env, stdout, stderr, transport=None):
         stdout.write(f"warning: {printable(line)}\n".encode("utf-8"))
     stdout.flush()
     if args.html:
-        _write_html(args.html, report.html_report([(title, rows)], warnings))
+        _write_html(args.html, report.html_report([(title, rows)], warnings, [r for r in store.results.values() if r["profile"] in labels]))
     if interrupted:
         left = sum(1 for t in everything for p in profiles if not store.done(p.label, t.id))
         print(f"bufbridge: interrupted: {left} of {len(everything) * len(profiles)} requests not done; "

@@ -133,13 +133,13 @@ STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:72em}
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.25em .7em;border-bottom:1px solid #ddd;text-align:right}
 td:first-child,th:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1.5em}
-figure{margin:0}figcaption{font-weight:600;margin-bottom:.3em}.flag{color:#a40}
+figure{margin:0}figcaption{font-weight:600;margin-bottom:.3em}.flag{color:#a40}pre{margin:0;text-align:left;white-space:pre-wrap}
 """
 COLOURS = ("#3b6ea8", "#d08a2c", "#4f9a5a", "#b0465a", "#7a5aa6", "#5a8f95")
 
 
-def html_report(runs, flags=()):
-    """A self-contained HTML page for one run or more (``runs``: a list of (name, rows))."""
+def html_report(runs, flags=(), results=()):
+    """A self-contained HTML page for one run or more (``runs``: a list of (name, rows)); ``results``: each task's, listed at the end."""
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>bufbridge bench</title>",
              f"<style>{STYLE}</style></head><body><h1>bufbridge bench</h1>"]
     for name, rows in runs:
@@ -150,8 +150,24 @@ def html_report(runs, flags=()):
     charts = [chart(heading + ("" if higher is None else " (higher is better)" if higher else " (lower is better)"),
                     [(label, row[key]) for label, row in bars], fmt)
               for key, heading, fmt, higher in _columns([row for _, row in bars])]
-    parts.append("<div class='charts'>" + "".join(charts) + "</div></body></html>\n")
+    parts.append("<div class='charts'>" + "".join(charts) + "</div>")
+    if results:
+        parts.append(_html_results(results))
+    parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def _html_results(results, shown=120):
+    """Every result: the task, the profile, its scores, and the start of what came back (or the error)."""
+    head = "".join(f"<th>{h}</th>" for h in ("task", "profile", "score", "cut", "ttft ms", "reply (start) or error"))
+    rows = []
+    for r in results:
+        score = ("passed" if r.get("passed") else "failed") if r["kind"] == "chat" else _cell(r.get("similarity"), "{:.2f}")
+        cut = "" if r["kind"] == "chat" else ("yes" if r.get("cut") else f"{r.get('lines_over', 0):+d} lines")
+        text = r.get("error") or (r.get("got") or "")[:shown]
+        cells = [r["task"], r["profile"], score, cut, _cell(r.get("ttft_ms"), "{:.0f}"), text]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells[:-1]) + f"<td><pre>{html.escape(cells[-1])}</pre></td></tr>")
+    return f"<details><summary>Every result ({len(rows)})</summary><table><tr>{head}</tr>{''.join(rows)}</table></details>"
 
 
 def _html_table(rows):

@@ -204,8 +204,11 @@ def test_the_html_report_escapes_what_it_shows(tmp_path):
     from bridge.bench import report, scoring
 
     rows = [{"profile": "<b>x</b> & 'y'", "tasks": 1, **{key: 0.5 for key, *_ in scoring.METRICS}}]
-    page = report.html_report([("<i>run</i>", rows)], ["<script>alert(1)</script>"])
+    result = {"task": "a.py:1:1:line", "profile": "<b>x</b>", "kind": "line", "similarity": 0.5, "cut": False, "lines_over": 2,
+              "ttft_ms": None, "got": "</pre><script>alert(2)</script>", "error": None}
+    page = report.html_report([("<i>run</i>", rows)], ["<script>alert(1)</script>"], [result])
     assert "<b>x</b>" not in page and "<i>run</i>" not in page and "<script>" not in page
+    assert "<td>+2 lines</td>" in page and "&lt;/pre&gt;&lt;script&gt;alert(2)" in page
     assert "&lt;b&gt;x&lt;/b&gt; &amp; " in page
 
 
