@@ -6,6 +6,7 @@ import sys
 
 from .. import cli
 from ..errors import BridgeError, printable
+from ..output import Closed, Output
 
 DESCRIPTION = """\
 Compare profiles (models, quantizations, servers, templates, stop heuristics)
@@ -77,6 +78,8 @@ def main(argv, *, env=None, stdout=None, stderr=None, transport=None):
         return 1
     except KeyboardInterrupt:  # before the first request or while the table is drawn: nothing to keep
         return 130
+    except Closed:  # the reader of the table went away (`| head`): the results are in the file
+        return 1
 
 
 def _need_rich():
@@ -87,48 +90,67 @@ def _need_rich():
 
 
 def run(args, env, stdout, stderr, transport=None):
-    from . import report, results, runner, scoring, tasks
+    """Ask every profile every task not yet in the result file, then show the summary."""
+    from . import results
 
-    profiles = [runner.Profile.parse(spec) for spec in args.profile]
-    if not profiles:
-        raise BridgeError("bench: no profile to bench", hint="name one or more with --profile NAME")
-    if len({p.label for p in profiles}) != len(profiles):
-        raise BridgeError("bench: the same --profile is named twice", hint="name each profile once")
-    for p in profiles:
-        _check_profile(p, env)
-    if not args.paths and not args.chat:
-        raise BridgeError("bench: nothing to bench", hint="name a folder of code (PATH) or of chat buffers (--chat FOLDER)")
-    holes = tasks.sample([tasks.Source(path, env) for path in args.paths], args.tasks, args.seed, args.kinds)
-    if args.paths and args.tasks and not holes:
-        raise BridgeError(f"bench: no code file with a line to cut out under {', '.join(args.paths)}",
-                          hint="name folders holding source files (.py, .c, .js, .go, .rs and the other languages of the stop heuristics)")
-    chats = tasks.chat_tasks(args.chat, env) if args.chat else []
+    profiles = _profiles(args, env)
+    holes, chats = _tasks(args, env)
     settings = {"paths": [os.path.abspath(p) for p in args.paths], "seed": args.seed, "tasks": args.tasks,
                 "kinds": list(args.kinds), "chat": os.path.abspath(args.chat) if args.chat else None}
     everything = [*holes, *chats]
     store = results.Store.open(args.out, settings, [t.describe() for t in everything], [p.label for p in profiles], fresh=args.fresh)
     todo = [(t, p) for t in everything for p in profiles if not store.done(p.label, t.id)]
-    timeout = cli.idle_timeout(args, env)
-    interrupted = _ask_all(todo, store, env, timeout, transport, stderr)
+    interrupted = _ask_all(todo, store, env, cli.idle_timeout(args, env), transport, stderr)
     store.save()  # also when nothing was left to do: the file names this run's profiles
-    labels = [p.label for p in profiles]
-    rows = scoring.summarise(store.results.values(), labels)
-    warnings = scoring.flags(rows)
-    title = f"{len(holes)} FIM and {len(chats)} chat tasks, seed {args.seed}: {args.out}"
-    stdout.write(report.table(rows, report.escape(title), *_terminal(stdout)).encode("utf-8"))
-    for line in report.verdict(rows):
-        stdout.write(f"{printable(line)}\n".encode("utf-8"))
-    for line in warnings:
-        stdout.write(f"warning: {printable(line)}\n".encode("utf-8"))
-    stdout.flush()
-    if args.html:
-        _write_html(args.html, report.html_report([(title, rows)], warnings, [r for r in store.results.values() if r["profile"] in labels]))
+    _show(store, [p.label for p in profiles], f"{len(holes)} FIM and {len(chats)} chat tasks, seed {args.seed}: {args.out}", args, stdout)
     if interrupted:
         left = sum(1 for t in everything for p in profiles if not store.done(p.label, t.id))
         print(f"bufbridge: interrupted: {left} of {len(everything) * len(profiles)} requests not done; "
               f"the others are kept in {args.out}: run the same command again to finish", file=stderr)
         return 130
     return 0
+
+
+def _profiles(args, env):
+    from .runner import Profile
+
+    profiles = [Profile.parse(spec) for spec in args.profile]
+    if not profiles:
+        raise BridgeError("bench: no profile to bench", hint="name one or more with --profile NAME")
+    if len({p.label for p in profiles}) != len(profiles):
+        raise BridgeError("bench: the same --profile is named twice", hint="name each profile once")
+    for profile in profiles:
+        _check_profile(profile, env)
+    return profiles
+
+
+def _tasks(args, env):
+    """(FIM holes, chat tasks) of this run."""
+    from . import tasks
+
+    if not args.paths and not args.chat:
+        raise BridgeError("bench: nothing to bench", hint="name a folder of code (PATH) or of chat buffers (--chat FOLDER)")
+    holes = tasks.sample([tasks.Source(path, env) for path in args.paths], args.tasks, args.seed, args.kinds)
+    if args.paths and args.tasks and not holes:
+        raise BridgeError(f"bench: no code file with a line to cut out under {', '.join(args.paths)}",
+                          hint="name folders holding source files (.py, .c, .js, .go, .rs and the other languages of the stop heuristics)")
+    return holes, tasks.chat_tasks(args.chat, env) if args.chat else []
+
+
+def _show(store, labels, title, args, stdout):
+    """The table, the verdict and the warnings on ``stdout``; the HTML report when asked for."""
+    from . import report, scoring
+
+    rows = scoring.summarise(store.results.values(), labels)
+    warnings = scoring.flags(rows)
+    out = Output(stdout)
+    out.write(report.table(rows, report.escape(title), *_terminal(stdout)))
+    for line in report.verdict(rows):
+        out.write(f"{printable(line)}\n")
+    for line in warnings:
+        out.write(f"warning: {printable(line)}\n")
+    if args.html:
+        _write_html(args.html, report.html_report([(title, rows)], warnings, [r for r in store.results.values() if r["profile"] in labels]))
 
 
 def _check_profile(profile, env):
@@ -195,8 +217,7 @@ def compare(args, stdout):
         raise BridgeError(f"bench --compare: {name_a} and {name_b} have no profile in common",
                           hint="compare runs of the same profiles, or files of one profile each")
     text = report.compare(rows[0], rows[1], report.escape(name_a), report.escape(name_b), *_terminal(stdout))
-    stdout.write(text.encode("utf-8"))
-    stdout.write(f"{len(shared)} tasks in common\n".encode("utf-8"))
+    Output(stdout).write(f"{text}{len(shared)} tasks in common\n")
     if args.html:
         _write_html(args.html, report.html_report([(f"A: {name_a}", rows[0]), (f"B: {name_b}", rows[1])]))
     return 0

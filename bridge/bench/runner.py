@@ -44,9 +44,11 @@ class Profile:
             raise BridgeError(f"bench --profile {spec!r}: expected a profile name or path first", hint="e.g. --profile 'llama.cpp --fim qwen'")
         argv = ("--profile", words[0], *words[1:])
         try:
-            cli.parser().parse_args(argv)
+            args = cli.parser().parse_args(argv)
         except cli.UsageError as err:
             raise BridgeError(f"bench --profile {spec!r}: {err}") from None
+        if args.file is not None:
+            raise BridgeError(f"bench --profile {spec!r}: {args.file!r} is not an option", hint="after the profile come only options, e.g. --fim qwen")
         return cls(spec, argv)
 
 

@@ -218,6 +218,7 @@ def test_the_html_report_escapes_what_it_shows(tmp_path):
     (["-p", "llama.cpp"], "bufbridge: error: bench: nothing to bench; name a folder of code (PATH) or of chat buffers (--chat FOLDER)\n"),
     (["-p", "llama.cpp", "{tmp}/nowhere"], "bufbridge: error: bench: {tmp}/nowhere: not a folder or a file; name folders, git work trees or source files\n"),
     (["-p", "x --no-such-option", str(REPO)], "bufbridge: error: bench --profile 'x --no-such-option': unrecognized arguments: --no-such-option\n"),
+    (["-p", "llama.cpp qwen", str(REPO)], "bufbridge: error: bench --profile 'llama.cpp qwen': 'qwen' is not an option; after the profile come only options, e.g. --fim qwen\n"),
     (["--compare", "{tmp}/a.json", "{tmp}/a.json"], "bufbridge: error: bench: cannot read {tmp}/a.json: No such file or directory\n"),
     (["--compare", "{tmp}/bad.json", "{tmp}/bad.json"], "bufbridge: error: bench: {tmp}/bad.json is not a bufbridge bench result file (format 1); give a file written by bufbridge bench\n"),
 ])
