@@ -1,15 +1,17 @@
 """``bufbridge bench`` against loopback servers whose answers are known, so every score is checked exactly."""
 
+import io
 import json
 import os
 import signal
 import subprocess
-from pathlib import Path
+import threading
 
 import pytest
 
 import fakeserver as fs
 import loopback
+from bridge import cli
 from benchkit import REPO, Bench, pieces, profile, server_for
 
 
@@ -229,6 +231,36 @@ def test_mistakes_are_one_line(tmp_path, argv, message):
     assert run.err.count("\n") == 1 and "Traceback" not in run.err
     message = message.replace("{tmp}", str(tmp_path))
     assert run.err == message if message.endswith("\n") else run.err.startswith(message), run.err
+
+
+def test_a_progress_bar_runs_on_a_terminal_and_is_gone_at_the_end(tmp_path, isolated_config):
+    """stderr a pseudo-terminal: the bar counts the requests; nothing of it stays on the screen, and stdout has only the table."""
+    main, secondary = os.openpty()
+    seen = []
+
+    def read():
+        while True:
+            try:
+                data = os.read(main, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            seen.append(data)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    with server_for(lambda want: fs.llama_stream(pieces(want))) as server:
+        with os.fdopen(secondary, "w") as terminal:
+            out = io.BytesIO()
+            status = cli.main(["bench", "-p", profile(isolated_config, "p", server), "-n", "3", "-o", str(tmp_path / "r.json"), str(REPO)],
+                              stdout=out, stderr=terminal, env=dict(os.environ))
+    reader.join(10)
+    os.close(main)
+    screen = b"".join(seen)
+    assert status == 0
+    assert b"3/3" in screen and screen.endswith(b"\x1b[2K")  # the last thing drawn erases the bar's line
+    assert b"\x1b" not in out.getvalue() and b"p " in out.getvalue()
 
 
 def test_the_filter_never_imports_bench_or_rich():
