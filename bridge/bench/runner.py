@@ -109,8 +109,10 @@ def ask(profile, text, env, timeout, *, infill_at=None, filename=None, repo=None
         cli.run(request, Output(sink), stderr, args, transport, seen, stats=stats)
     except BridgeError as err:
         observed["error"] = printable(cli.redact(str(err), request.secrets if request else ()))
-    except Exception as err:  # a bug on our side: one line in the result, and the bench goes on
-        observed["error"] = printable(f"internal error: {type(err).__name__}: {err}")
+    except Exception as err:  # a bug on our side: one line in the result, as bufbridge itself would print it, and the bench goes on
+        if env.get("BUFBRIDGE_DEBUG"):
+            raise
+        observed["error"] = printable(f"internal error: {type(err).__name__}: {err}; rerun with BUFBRIDGE_DEBUG=1 to see the traceback, and please report it")
     notes = [printable(note) for note in (request.notes if request else ())] + _stderr_notes(stderr.getvalue())
     observed["notes"] = list(dict.fromkeys(notes))  # infill writes the request's notes to stderr too
     observed["output"] = sink.getvalue().decode("utf-8", errors="replace")
