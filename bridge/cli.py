@@ -79,6 +79,10 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         from .serve import main as serve_main
 
         return serve_main(argv[1:], env=env, stdout=stdout, stderr=stderr)
+    if argv[:1] == ["bench"]:
+        from .bench.main import main as bench_main
+
+        return bench_main(argv[1:], env=env, stdout=stdout, stderr=stderr, transport=transport)
     try:
         args = parser().parse_args(argv)
     except UsageError as err:
@@ -211,8 +215,8 @@ def plan(text, env, args, cwd=None):
     return build(doc)
 
 
-def run(request, out, stderr, args, transport, stops=None, cancel=None):
-    """Send the request (or print it, for a dry run) and stream the reply."""
+def run(request, out, stderr, args, transport, stops=None, cancel=None, stats=None):
+    """Send the request (or print it, for a dry run) and stream the reply; ``stats``: a ``stream.Stats`` to fill (``bench`` reads it)."""
     if request.debug:
         out.write("\n\n" + redact(request.render(), request.secrets))
         write_notes(request, out, stderr)
@@ -226,7 +230,8 @@ def run(request, out, stderr, args, transport, stops=None, cancel=None):
         print(redact(request.render(), request.secrets), file=stderr)
     cancel = cancel or Cancel()  # the reader going away shuts the connection, even while the server is silent
     transport = transport or RequestsTransport(args.timeout, cancel)
-    stats = Stats(started=time.monotonic())
+    if stats is None:
+        stats = Stats(started=time.monotonic())
     with out.reader_watch(cancel.fire):
         response = open_reply(transport, request)
         stats.responded = time.monotonic()

@@ -34,6 +34,7 @@ SECTIONS = (
     ("### FIM templates", "FIM templates (--fim NAME, !profile fim:NAME)", "bufbridge-fim-templates"),
     ("### Stop heuristics", "Stop heuristics (--no-stop NAME)", "bufbridge-stop-heuristics"),
     ("## A local model: `bufbridge serve`", "A local model: bufbridge serve", "bufbridge-serve"),
+    ("## Which profile serves you better: `bufbridge bench`", "Which profile serves you better: bufbridge bench", "bufbridge-bench"),
 )
 HEADER = "REFERENCE"
 TAG = "bufbridge-reference"
