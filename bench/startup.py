@@ -3,7 +3,9 @@
     .venv/bin/python bench/startup.py [--repeat N]
 
 Prints the median wall time of each command, the ratios, and what dominates
-bufbridge's imports (``python -X importtime``).
+bufbridge's imports (``python -X importtime``). ``python -c "import requests"``
+is timed too: the real request is sent with requests, so its import is a floor
+no change to bufbridge's own code can go below.
 """
 
 import argparse
@@ -34,7 +36,7 @@ def _importtime(command, env, top, stdin=b""):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=40, help="rounds of the three commands (default 40)")
+    parser.add_argument("--repeat", type=int, default=40, help="rounds of the four commands (default 40)")
     args = parser.parse_args()
 
     env = b.clean_env()
@@ -47,6 +49,7 @@ def main():
                 ("bufbridge", lambda: b.wall(b.bufbridge(), stdin=buffer, env=env)),
                 ("curl -N", lambda: b.wall(request.curl_command(), env=env)),
                 ("python -c pass", lambda: b.wall([b.python(), "-c", "pass"], env=env)),
+                ("import requests", lambda: b.wall([b.python(), "-c", "import requests"], env=env)),
             ]
             b.interleaved(runs, 3)  # warm the page cache and the .pyc files
             times = b.interleaved(runs, args.repeat)
@@ -62,11 +65,13 @@ def main():
     print(f"{'command':<16} {'median':>11} {'IQR':>11}")
     for name, values in times.items():
         print(f"{name:<16} {b.ms(b.median(values))} {b.ms(b.spread(values))}")
-    bb, cu, py = (b.median(times[n]) for n in ("bufbridge", "curl -N", "python -c pass"))
+    bb, cu, py, rq = (b.median(times[n]) for n in ("bufbridge", "curl -N", "python -c pass", "import requests"))
     print()
     print(f"bufbridge / curl            = {bb / cu:5.1f}x")
     print(f"bufbridge / python -c pass  = {bb / py:5.1f}x")
     print(f"bufbridge - python -c pass  = {b.ms(bb - py).strip()} (our own imports and work)")
+    print(f"python -c 'import requests' / python -c pass = {rq / py:5.1f}x: the floor while requests sends the request")
+    print(f"bufbridge - python -c 'import requests'      = {b.ms(bb - rq).strip()} (what bufbridge adds to that floor)")
     print()
     print(f"imports of a real run: {total / 1000:.1f} ms in total (python -X importtime, one run); slowest, cumulative:")
     for cumulative, own, depth, name in slowest:
