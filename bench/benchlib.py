@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # this checkout's bridge (timed in-process too) and tests/fakeserver.py
 
 import fakeserver  # noqa: E402  (tests/fakeserver.py)
 

@@ -5,12 +5,28 @@
 The fake server pre-builds the whole SSE body and writes it in 64 KiB blocks,
 so the client is the bottleneck. curl (``-N``, output to /dev/null) receives
 the same bytes for the same request body: the floor for moving them. bufbridge
-also parses every event and writes (and flushes) every token to stdout.
+also parses every event, decodes it, and writes the text to stdout (one write
+per network read).
+
+Then the same blocks go through each stage of the pipeline in this process, to
+show where the time goes: framing (``sse.events``: bytes to JSON events),
+decoding (the wire module, with the in-stream error check), filters (the reply
+filters and the ``<think>`` bookkeeping of ``stream.Reply``, into a list), and
+writing (``output.Output`` to /dev/null, one push per 64 KiB block), and the
+whole pipeline in-process (``cli.main`` with the blocks as its transport, so
+no network and no start-up). Each stage is timed on the previous stage's
+output, in CPU time of this process, best of ``--repeat`` (with the garbage collector off, as these
+stages keep their whole output); what the stages do not add up to is the
+generators and glue between them.
 """
 
 import argparse
+import gc
+import io
 import json
+import os
 import subprocess
+import time
 
 import benchlib as b
 
@@ -75,6 +91,134 @@ def main():
         print(f"{name:<12} {b.ms(median)} {b.ms(b.spread(times[name]))} {args.tokens / median:12,.0f} {size / median / 1e6:8.1f}")
     print()
     print(f"bufbridge / curl = {bb / cu:.1f}x; bufbridge costs {(bb - cu) / args.tokens * 1e6:.2f} µs per token over curl")
+    print()
+    timed = stages(blocks, buffer.decode(), env, expected, args.repeat)
+    total = timed.pop("in-process total")
+    print(f"where the time goes, in this process (CPU time, best of {args.repeat}; µs per token):")
+    for name, seconds in timed.items():
+        print(f"  {name:<24} {b.ms(seconds)} {seconds / args.tokens * 1e6:7.2f} µs")
+    glue = total - sum(timed.values())
+    print(f"  {'glue between stages':<24} {b.ms(glue)} {glue / args.tokens * 1e6:7.2f} µs")
+    print(f"  {'in-process total':<24} {b.ms(total)} {total / args.tokens * 1e6:7.2f} µs")
+    print(f"  {'start-up, network, rest':<24} {b.ms(bb - total)}   (the bufbridge median above minus the in-process total)")
+
+
+class Blocks:
+    """A transport whose reply is the pre-built blocks: ``cli.main`` in-process with no network."""
+
+    def __init__(self, blocks):
+        self.blocks, self.request = blocks, None
+
+    def open(self, request):
+        self.request = request
+        return self
+
+    status, headers = 200, {"content-type": "text/event-stream"}
+
+    def chunks(self):
+        yield from self.blocks
+
+    def close(self):
+        pass
+
+
+def best(repeat, thunk, *, keeps=True):
+    """The shortest of ``repeat`` CPU times of ``thunk()`` (the least disturbed by the rest of the machine), and its result.
+
+    ``keeps``: the stage keeps all its output (hundreds of thousands of
+    objects), which the real pipeline never does; the cyclic garbage
+    collector would scan them again and again, so it is off while it runs.
+    """
+    times, result = [], None
+    for _ in range(repeat):
+        result = None
+        gc.collect()
+        if keeps:
+            gc.disable()
+        try:
+            started = time.process_time()
+            result = thunk()
+            times.append(time.process_time() - started)
+        finally:
+            gc.enable()
+    return min(times), result
+
+
+def stages(blocks, buffer, env, expected, repeat):
+    """Seconds per pipeline stage for ``blocks``, each timed on the previous stage's output; and the whole in-process run."""
+    from bridge import cli, sse, stream, wire
+    from bridge.output import Output
+
+    transport = Blocks(blocks)
+    sink = io.BytesIO()
+    cli.main([], stdin=io.BytesIO(buffer.encode()), stdout=sink, env=env, transport=transport)
+    if sink.getvalue() != expected:
+        raise SystemExit(f"the in-process run wrote something else than the subprocess: the stages would time the wrong thing: {sink.getvalue()[:300]!r}")
+    request = transport.request
+    decode = wire.module(request.wire).decode
+
+    def framing():
+        per_block, events = [], []
+
+        def counted():
+            for block in blocks:
+                yield block
+                per_block.append(len(events))
+
+        for event in sse.events(counted()):
+            events.append(event)
+        per_block.append(len(events))
+        return events, per_block
+
+    def decoding():
+        pieces = []  # one list per event, so that writing can replay them block by block
+        for event in events:
+            if event.data == sse.DONE or not isinstance(event.data, dict):
+                pieces.append([])
+                continue
+            if event.kind == "error" or wire.error_message(event.data):
+                raise SystemExit("the benchmark stream holds an error event")
+            pieces.append(decode(event.data, event.kind))
+        return pieces
+
+    class Collect(list):
+        write = list.append
+
+        def flush(self):
+            pass
+
+    def filtering():
+        written, ends = Collect(), []  # ends[i]: how many texts were written after event i
+        reply = stream.Reply(request, written, stream.Stats(started=0.0), None, time.monotonic)
+        for event_pieces in pieces:
+            for piece in event_pieces:
+                reply.take(piece)
+            ends.append(len(written))
+        return written, ends
+
+    def writing():
+        with open(os.devnull, "wb") as null:
+            out = Output(null)
+            with out.per_read(iter(groups)) as reads:
+                for group in reads:
+                    for text in group:
+                        out.write(text)
+            out.flush()
+
+    def whole():
+        with open(os.devnull, "wb") as null:
+            return cli.main([], stdin=io.BytesIO(buffer.encode()), stdout=null, env=env, transport=Blocks(blocks))
+
+    timed = {}
+    timed["framing (sse)"], (events, per_block) = best(repeat, framing)
+    timed["decoding (wire)"], pieces = best(repeat, decoding)
+    timed["filters (stream.Reply)"], (texts, ends) = best(repeat, filtering)
+    ends = [0] + ends
+    groups = [texts[ends[first]:ends[last]] for first, last in zip([0, *per_block], per_block)]  # the texts of each block
+    groups[-2:] = [groups[-2] + groups[-1]]  # what the end of the stream flushed goes with the last block
+    timed["writing (output)"], _ = best(repeat, writing)
+    timed["in-process total"], _ = best(repeat, whole, keeps=False)
+    return timed
 
 
 if __name__ == "__main__":
