@@ -9,14 +9,15 @@ also parses every event, decodes it, and writes the text to stdout (one write
 per network read).
 
 Then the same blocks go through each stage of the pipeline in this process, to
-show where the time goes: framing (``sse.events``: bytes to JSON events),
-decoding (the wire module, with the in-stream error check), filters (the reply
+show where the time goes: framing (``sse.events``: bytes to JSON events), the
+in-stream error check (``wire.error_message`` of every event), decoding (the
+wire module's ``decode``), filters (the reply
 filters and the ``<think>`` bookkeeping of ``stream.Reply``, into a list), and
 writing (``output.Output`` to /dev/null, one push per 64 KiB block), and the
 whole pipeline in-process (``cli.main`` with the blocks as its transport, so
-no network and no start-up). Each stage is timed on the previous stage's
-output, in CPU time of this process, best of ``--repeat`` (with the garbage collector off, as these
-stages keep their whole output); what the stages do not add up to is the
+no network and no start-up). Each stage is timed in CPU time of this process,
+best of ``--repeat``, on the previous stage's output, dropping its own as it
+comes (as the pipeline does); what the stages do not add up to is the
 generators and glue between them.
 """
 
@@ -97,8 +98,8 @@ def main():
     print(f"where the time goes, in this process (CPU time, best of {args.repeat}; µs per token):")
     for name, seconds in timed.items():
         print(f"  {name:<24} {b.ms(seconds)} {seconds / args.tokens * 1e6:7.2f} µs")
-    glue = total - sum(timed.values())
-    print(f"  {'glue between stages':<24} {b.ms(glue)} {glue / args.tokens * 1e6:7.2f} µs")
+    rest = total - sum(timed.values())
+    print(f"  {'the rest (glue, noise)':<24} {b.ms(rest)} {rest / args.tokens * 1e6:7.2f} µs")
     print(f"  {'in-process total':<24} {b.ms(total)} {total / args.tokens * 1e6:7.2f} µs")
     print(f"  {'start-up, network, rest':<24} {b.ms(bb - total)}   (the bufbridge median above minus the in-process total)")
 
@@ -122,26 +123,48 @@ class Blocks:
         pass
 
 
-def best(repeat, thunk, *, keeps=True):
-    """The shortest of ``repeat`` CPU times of ``thunk()`` (the least disturbed by the rest of the machine), and its result.
-
-    ``keeps``: the stage keeps all its output (hundreds of thousands of
-    objects), which the real pipeline never does; the cyclic garbage
-    collector would scan them again and again, so it is off while it runs.
-    """
-    times, result = [], None
+def best(repeat, thunk):
+    """The shortest of ``repeat`` CPU times of ``thunk()``: the run the rest of the machine disturbed least."""
+    times = []
     for _ in range(repeat):
-        result = None
         gc.collect()
-        if keeps:
-            gc.disable()
-        try:
-            started = time.process_time()
-            result = thunk()
-            times.append(time.process_time() - started)
-        finally:
-            gc.enable()
-    return min(times), result
+        started = time.process_time()
+        thunk()
+        times.append(time.process_time() - started)
+    return min(times)
+
+
+def stage(repeat, generator):
+    """(best CPU time of running ``generator()`` with its output dropped as it comes, as the pipeline does; its output as a list).
+
+    The garbage collector is off while it runs: the previous stage's output,
+    kept for this one (hundreds of thousands of objects), would otherwise be
+    scanned again and again, which the real pipeline never does.
+    """
+
+    def drained():
+        for _ in generator():
+            pass
+
+    gc.disable()
+    try:
+        return best(repeat, drained), list(generator())
+    finally:
+        gc.enable()
+
+
+def per_block(blocks, sse):
+    """How many events were framed once each block had been handled."""
+    counts, seen = [], 0
+
+    def counted():
+        for block in blocks:
+            yield block
+            counts.append(seen)
+
+    for _ in sse.events(counted()):
+        seen += 1
+    return counts
 
 
 def stages(blocks, buffer, env, expected, repeat):
@@ -158,28 +181,18 @@ def stages(blocks, buffer, env, expected, repeat):
     decode = wire.module(request.wire).decode
 
     def framing():
-        per_block, events = [], []
+        for event in sse.events(iter(blocks)):
+            yield event
 
-        def counted():
-            for block in blocks:
-                yield block
-                per_block.append(len(events))
-
-        for event in sse.events(counted()):
-            events.append(event)
-        per_block.append(len(events))
-        return events, per_block
-
-    def decoding():
-        pieces = []  # one list per event, so that writing can replay them block by block
+    def checking():  # what stream.py asks of every event before decoding it: is it an error?
         for event in events:
-            if event.data == sse.DONE or not isinstance(event.data, dict):
-                pieces.append([])
-                continue
-            if event.kind == "error" or wire.error_message(event.data):
+            if event.data != sse.DONE and (event.kind == "error" or (event.data is not None and wire.error_message(event.data))):
                 raise SystemExit("the benchmark stream holds an error event")
-            pieces.append(decode(event.data, event.kind))
-        return pieces
+            yield None
+
+    def decoding():  # one list per event, so that writing can replay them block by block
+        for event in events:
+            yield decode(event.data, event.kind) if event.data != sse.DONE and isinstance(event.data, dict) else []
 
     class Collect(list):
         write = list.append
@@ -187,14 +200,13 @@ def stages(blocks, buffer, env, expected, repeat):
         def flush(self):
             pass
 
-    def filtering():
-        written, ends = Collect(), []  # ends[i]: how many texts were written after event i
-        reply = stream.Reply(request, written, stream.Stats(started=0.0), None, time.monotonic)
+    def filtering():  # the texts written for each event
+        reply = stream.Reply(request, Collect(), stream.Stats(started=0.0), None, time.monotonic)
         for event_pieces in pieces:
+            reply.out = Collect()
             for piece in event_pieces:
                 reply.take(piece)
-            ends.append(len(written))
-        return written, ends
+            yield reply.out
 
     def writing():
         with open(os.devnull, "wb") as null:
@@ -204,20 +216,23 @@ def stages(blocks, buffer, env, expected, repeat):
                     for text in group:
                         out.write(text)
             out.flush()
+        yield None
 
     def whole():
         with open(os.devnull, "wb") as null:
             return cli.main([], stdin=io.BytesIO(buffer.encode()), stdout=null, env=env, transport=Blocks(blocks))
 
-    timed = {}
-    timed["framing (sse)"], (events, per_block) = best(repeat, framing)
-    timed["decoding (wire)"], pieces = best(repeat, decoding)
-    timed["filters (stream.Reply)"], (texts, ends) = best(repeat, filtering)
-    ends = [0] + ends
-    groups = [texts[ends[first]:ends[last]] for first, last in zip([0, *per_block], per_block)]  # the texts of each block
-    groups[-2:] = [groups[-2] + groups[-1]]  # what the end of the stream flushed goes with the last block
-    timed["writing (output)"], _ = best(repeat, writing)
-    timed["in-process total"], _ = best(repeat, whole, keeps=False)
+    timed = {"in-process total": best(repeat, whole)}  # first: the stages' outputs, kept below, would slow its garbage collector
+    timed["framing (sse)"], events = stage(repeat, framing)
+    timed["error check (wire)"], _ = stage(repeat, checking)
+    timed["decoding (wire)"], pieces = stage(repeat, decoding)
+    timed["filters (stream.Reply)"], texts = stage(repeat, filtering)
+    groups, start = [], 0  # the texts of each 64 KiB block: those of the events framed from it
+    for end in per_block(blocks, sse):
+        groups.append([text for written in texts[start:end] for text in written])
+        start = end
+    groups[-1] += [text for written in texts[start:] for text in written]  # what the end of the stream flushed
+    timed["writing (output)"], _ = stage(repeat, writing)
     return timed
 
 
