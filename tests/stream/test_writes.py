@@ -43,13 +43,23 @@ class Recorder:
         pass
 
 
-def test_a_reply_that_arrives_at_once_is_written_in_a_few_writes(server, monkeypatch):
+@pytest.mark.parametrize("mode", ["chat", "cursor-infill"])
+def test_a_reply_that_arrives_at_once_is_written_in_a_few_writes(server, monkeypatch, isolated_config, mode):
     monkeypatch.setenv("NO_PROXY", "*")
-    server.reply = Reply([b"".join(fs.openai_chat_stream(TOKENS))])  # one write by the server
+    if mode == "chat":
+        server.reply = Reply([b"".join(fs.openai_chat_stream(TOKENS))])  # one write by the server
+        args, buffer, expected = [], chat(server.url), HEADER + "".join(TOKENS).encode()
+    else:
+        (isolated_config / "profiles").mkdir()
+        (isolated_config / "profiles" / "local.profile").write_text(f"!api {server.url}/\n")
+        lines = [f"x{i} = {i}\n" for i in range(len(TOKENS))]  # the stop filter passes code on line by line
+        server.reply = Reply([b"".join(fs.llama_stream(lines))])
+        args, buffer = ["--infill-at", "2:12", "--profile", "local", "--no-stop", "all"], "def f(x):\n    return \n"
+        expected = "".join(lines).encode()
     out, err = Recorder(), io.StringIO()
-    status = cli.main([], stdin=io.BytesIO(chat(server.url).encode()), stdout=out, stderr=err, env=child_env())
+    status = cli.main(args, stdin=io.BytesIO(buffer.encode()), stdout=out, stderr=err, env=child_env())
     assert (status, err.getvalue()) == (0, "")
-    assert b"".join(out.writes) == HEADER + "".join(TOKENS).encode()
+    assert b"".join(out.writes) == expected
     assert len(out.writes) <= MAX_WRITES
 
 
