@@ -6,6 +6,7 @@ Not a test module (nothing here is collected by pytest). The scripts print numbe
 import atexit
 import compileall
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # this checkout's bridge (timed in-process too) and tests/fakeserver.py
@@ -86,14 +88,27 @@ class Request:
         os.unlink(self.body_file.name)
 
 
-def wall(command, *, stdin=b"", env=None):
-    """Seconds from start to exit of ``command``, stdout discarded; raises if it fails."""
+class Timed(NamedTuple):
+    """One run: wall seconds, and CPU seconds (user + system) of the command and its children."""
+
+    wall: float
+    cpu: float
+
+
+def timed(command, *, stdin=b"", env=None):
+    """The Timed run of ``command`` from start to exit, stdout discarded; raises if it fails.
+
+    On a busy machine the wall time also counts waiting for a CPU; the CPU
+    time is what the command itself spent, and varies much less.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr.decode(errors='replace')[-500:]}")
-    return elapsed
+    return Timed(elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
 
 def interleaved(runs, repeat):

@@ -46,10 +46,10 @@ def main():
         request = b.Request(buffer.decode(), env)
         try:
             runs = [
-                ("bufbridge", lambda: b.wall(b.bufbridge(), stdin=buffer, env=env)),
-                ("curl -N", lambda: b.wall(request.curl_command(), env=env)),
-                ("python -c pass", lambda: b.wall([b.python(), "-c", "pass"], env=env)),
-                ("import requests", lambda: b.wall([b.python(), "-c", "import requests"], env=env)),
+                ("bufbridge", lambda: b.timed(b.bufbridge(), stdin=buffer, env=env)),
+                ("curl -N", lambda: b.timed(request.curl_command(), env=env)),
+                ("python -c pass", lambda: b.timed([b.python(), "-c", "pass"], env=env)),
+                ("import requests", lambda: b.timed([b.python(), "-c", "import requests"], env=env)),
             ]
             b.interleaved(runs, 3)  # warm the page cache and the .pyc files
             times = b.interleaved(runs, args.repeat)
@@ -62,16 +62,20 @@ def main():
     print(f"start-up: an {len(TOKENS)}-token chat reply from a loopback fake server, {args.repeat} interleaved rounds")
     print(f"({b.machine()}; {served} requests served)")
     print()
-    print(f"{'command':<16} {'median':>11} {'IQR':>11}")
-    for name, values in times.items():
-        print(f"{name:<16} {b.ms(b.median(values))} {b.ms(b.spread(values))}")
-    bb, cu, py, rq = (b.median(times[n]) for n in ("bufbridge", "curl -N", "python -c pass", "import requests"))
+    walls = {name: [t.wall for t in runs] for name, runs in times.items()}
+    cpus = {name: [t.cpu for t in runs] for name, runs in times.items()}
+    print(f"{'command':<16} {'median':>11} {'IQR':>11} {'CPU median':>12}")
+    for name, values in walls.items():
+        print(f"{name:<16} {b.ms(b.median(values))} {b.ms(b.spread(values))} {b.ms(b.median(cpus[name]))}")
+    bb, cu, py, rq = (b.median(walls[n]) for n in ("bufbridge", "curl -N", "python -c pass", "import requests"))
+    bb_cpu, py_cpu, rq_cpu = (b.median(cpus[n]) for n in ("bufbridge", "python -c pass", "import requests"))
     print()
     print(f"bufbridge / curl            = {bb / cu:5.1f}x")
     print(f"bufbridge / python -c pass  = {bb / py:5.1f}x")
     print(f"bufbridge - python -c pass  = {b.ms(bb - py).strip()} (our own imports and work)")
     print(f"python -c 'import requests' / python -c pass = {rq / py:5.1f}x: the floor while requests sends the request")
     print(f"bufbridge - python -c 'import requests'      = {b.ms(bb - rq).strip()} (what bufbridge adds to that floor)")
+    print(f"in CPU time: bufbridge / python -c pass = {bb_cpu / py_cpu:.1f}x, import requests / python -c pass = {rq_cpu / py_cpu:.1f}x")
     print()
     print(f"imports of a real run: {total / 1000:.1f} ms in total (python -X importtime, one run); slowest, cumulative:")
     for cumulative, own, depth, name in slowest:

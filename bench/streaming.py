@@ -75,21 +75,24 @@ def main():
             check = subprocess.run(b.bufbridge(), input=buffer, capture_output=True, env=env, timeout=600)
             correct = check.returncode == 0 and check.stdout == expected
             runs = [
-                ("bufbridge", lambda: b.wall(b.bufbridge(), stdin=buffer, env=env)),
-                ("curl -N", lambda: b.wall(request.curl_command(), env=env)),
+                ("bufbridge", lambda: b.timed(b.bufbridge(), stdin=buffer, env=env)),
+                ("curl -N", lambda: b.timed(request.curl_command(), env=env)),
             ]
             times = b.interleaved(runs, args.repeat)
         finally:
             request.remove()
 
-    bb, cu = b.median(times["bufbridge"]), b.median(times["curl -N"])
+    walls = {name: [t.wall for t in runs] for name, runs in times.items()}
+    cpus = {name: [t.cpu for t in runs] for name, runs in times.items()}
+    bb, cu = b.median(walls["bufbridge"]), b.median(walls["curl -N"])
     print(f"streaming: {args.tokens:,} tokens ({args.format} format, {size / 1e6:.1f} MB) from a loopback fake server, "
           f"{args.repeat} interleaved rounds")
     print(f"({b.machine()}; output checked byte for byte: {'ok' if correct else 'MISMATCH'})")
     print()
-    print(f"{'command':<12} {'median':>11} {'IQR':>11} {'tokens/s':>12} {'MB/s':>8}")
+    print(f"{'command':<12} {'median':>11} {'IQR':>11} {'tokens/s':>12} {'MB/s':>8} {'CPU median':>12}")
     for name, median in (("bufbridge", bb), ("curl -N", cu)):
-        print(f"{name:<12} {b.ms(median)} {b.ms(b.spread(times[name]))} {args.tokens / median:12,.0f} {size / median / 1e6:8.1f}")
+        print(f"{name:<12} {b.ms(median)} {b.ms(b.spread(walls[name]))} {args.tokens / median:12,.0f} {size / median / 1e6:8.1f}"
+              f" {b.ms(b.median(cpus[name]))}")
     print()
     print(f"bufbridge / curl = {bb / cu:.1f}x; bufbridge costs {(bb - cu) / args.tokens * 1e6:.2f} µs per token over curl")
     print()
