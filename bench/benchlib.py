@@ -63,6 +63,18 @@ def clean_env():
     return env
 
 
+def against(env, checkout):
+    """The environment that runs another checkout's ``bridge`` (e.g. ``git worktree add /tmp/before HEAD~3``), compiled."""
+    checkout = Path(checkout).resolve()
+    if not (checkout / "bridge" / "__init__.py").is_file():
+        sys.exit(f"--against {checkout}: no bridge package there")
+    compileall.compile_dir(str(checkout / "bridge"), quiet=1)
+    return dict(env, PYTHONPATH=str(checkout))
+
+
+AGAINST_HELP = "also time another checkout's bufbridge, interleaved in the same rounds (e.g. a worktree of an older commit)"
+
+
 class Request:
     """The request bufbridge sends for ``buffer``, as ``--debug`` prints it, so curl can send the very same."""
 

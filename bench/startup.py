@@ -1,6 +1,6 @@
 """Start-up cost: bufbridge vs curl vs ``python -c pass`` for an 8-token reply from a loopback server.
 
-    .venv/bin/python bench/startup.py [--repeat N]
+    .venv/bin/python bench/startup.py [--repeat N] [--against DIR]
 
 Prints the median wall time of each command, the ratios, and what dominates
 bufbridge's imports (``python -X importtime``). ``python -c "import requests"``
@@ -36,10 +36,12 @@ def _importtime(command, env, top, stdin=b""):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=40, help="rounds of the four commands (default 40)")
+    parser.add_argument("--repeat", type=int, default=40, help="interleaved rounds (default 40)")
+    parser.add_argument("--against", metavar="DIR", help=b.AGAINST_HELP)
     args = parser.parse_args()
 
     env = b.clean_env()
+    other = b.against(env, args.against) if args.against else None
     reply = b.fakeserver.Reply(b.fakeserver.openai_chat_stream(TOKENS))
     with b.fakeserver.FakeServer(reply) as server:
         buffer = BUFFER.format(url=server.url).encode()
@@ -51,6 +53,8 @@ def main():
                 ("python -c pass", lambda: b.timed([b.python(), "-c", "pass"], env=env)),
                 ("import requests", lambda: b.timed([b.python(), "-c", "import requests"], env=env)),
             ]
+            if other:
+                runs.append(("against", lambda: b.timed(b.bufbridge(), stdin=buffer, env=other)))
             b.interleaved(runs, 3)  # warm the page cache and the .pyc files
             times = b.interleaved(runs, args.repeat)
             total, slowest = _importtime([b.python(), "-X", "importtime", "-m", "bridge"], env, 12, stdin=buffer)
@@ -76,6 +80,9 @@ def main():
     print(f"python -c 'import requests' / python -c pass = {rq / py:5.1f}x: the floor while requests sends the request")
     print(f"bufbridge - python -c 'import requests'      = {b.ms(bb - rq).strip()} (what bufbridge adds to that floor)")
     print(f"in CPU time: bufbridge / python -c pass = {bb_cpu / py_cpu:.1f}x, import requests / python -c pass = {rq_cpu / py_cpu:.1f}x")
+    if other:
+        print(f"against {args.against}: {b.median(walls['against']) / py:5.1f}x python -c pass "
+              f"(CPU {b.median(cpus['against']) / py_cpu:.1f}x)")
     print()
     print(f"imports of a real run: {total / 1000:.1f} ms in total (python -X importtime, one run); slowest, cumulative:")
     for cumulative, own, depth, name in slowest:

@@ -1,6 +1,6 @@
 """Streaming cost: a 200,000-token reply sent as fast as a loopback server can, bufbridge vs curl.
 
-    .venv/bin/python bench/streaming.py [--tokens N] [--repeat N] [--format chat|llama|whole]
+    .venv/bin/python bench/streaming.py [--tokens N] [--repeat N] [--format chat|llama|whole] [--against DIR]
 
 The fake server pre-builds the whole SSE body and writes it in 64 KiB blocks,
 so the client is the bottleneck. curl (``-N``, output to /dev/null) receives
@@ -63,9 +63,11 @@ def main():
     parser.add_argument("--format", choices=["chat", "llama", "whole"], default="chat",
                         help="OpenAI chat chunks (default), llama.cpp native /completion chunks, or one "
                              "non-streamed chat.completion JSON object on a single line")
+    parser.add_argument("--against", metavar="DIR", help=b.AGAINST_HELP)
     args = parser.parse_args()
 
     env = b.clean_env()
+    other = b.against(env, args.against) if args.against else None
     blocks, expected, size = body(args.format, args.tokens)
     buffer_text = "!api {url}\n!completion\nTalk.\n" if args.format == "llama" else "!api {url}/v1\n!user\nTalk.\n"
     with b.fakeserver.FakeServer(b.fakeserver.Reply(blocks), timeout=120) as server:
@@ -78,6 +80,8 @@ def main():
                 ("bufbridge", lambda: b.timed(b.bufbridge(), stdin=buffer, env=env)),
                 ("curl -N", lambda: b.timed(request.curl_command(), env=env)),
             ]
+            if other:
+                runs.append(("against", lambda: b.timed(b.bufbridge(), stdin=buffer, env=other)))
             times = b.interleaved(runs, args.repeat)
         finally:
             request.remove()
@@ -90,11 +94,15 @@ def main():
     print(f"({b.machine()}; output checked byte for byte: {'ok' if correct else 'MISMATCH'})")
     print()
     print(f"{'command':<12} {'median':>11} {'IQR':>11} {'tokens/s':>12} {'MB/s':>8} {'CPU median':>12}")
-    for name, median in (("bufbridge", bb), ("curl -N", cu)):
+    for name in walls:
+        median = b.median(walls[name])
         print(f"{name:<12} {b.ms(median)} {b.ms(b.spread(walls[name]))} {args.tokens / median:12,.0f} {size / median / 1e6:8.1f}"
               f" {b.ms(b.median(cpus[name]))}")
     print()
     print(f"bufbridge / curl = {bb / cu:.1f}x; bufbridge costs {(bb - cu) / args.tokens * 1e6:.2f} µs per token over curl")
+    if other:
+        print(f"against {args.against}: {b.median(walls['against']) / cu:.1f}x curl; "
+              f"CPU {b.ms(b.median(cpus['against'])).strip()} there, {b.ms(b.median(cpus['bufbridge'])).strip()} here")
     print()
     timed = stages(blocks, buffer.decode(), env, expected, args.repeat)
     total = timed.pop("in-process total")
