@@ -113,6 +113,7 @@ class Gather:
     def __init__(self, limit):
         self.lines, self.size, self.limit = [], 0, limit
         self.depth = 0
+        self.blank = True  # every line so far is empty or white space: nothing to parse, nothing joined
         self.broken = False  # no more lines can make it JSON: stop trying
 
     def add(self, line, parsed=None):
@@ -134,7 +135,8 @@ class Gather:
             if self.depth < 0:
                 self.broken = True
                 return None
-        if self.depth or not self.text().strip():
+        self.blank = self.blank and (not line or line.isspace())
+        if self.depth or self.blank:
             return None
         if len(self.lines) == 1 and parsed is False:
             value = None  # the caller already parsed this very text
