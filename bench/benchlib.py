@@ -4,7 +4,9 @@ Not a test module (nothing here is collected by pytest). The scripts print numbe
 """
 
 import atexit
+import compileall
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -12,9 +14,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # this checkout's bridge (timed in-process too) and tests/fakeserver.py
 
 import fakeserver  # noqa: E402  (tests/fakeserver.py)
 
@@ -41,14 +44,35 @@ def curl():
 
 
 def clean_env():
-    """No proxies, no user profile, a throw-away configuration folder."""
+    """No proxies, no user profile, a throw-away configuration folder; this checkout's ``bridge``, compiled.
+
+    The console script of another checkout's virtualenv would import that
+    checkout's package: ``PYTHONPATH`` makes it import the one being measured.
+    Its bytecode is compiled first, as installing a wheel does, so no run pays
+    for compiling it (``PYTHONDONTWRITEBYTECODE`` would otherwise make every run
+    compile every module again).
+    """
+    compileall.compile_dir(str(ROOT / "bridge"), quiet=1)
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     for name in ("BUFBRIDGE_PROFILE", "ILLUME_PROFILE", "BUFBRIDGE_DEBUG"):
         env.pop(name, None)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     env["NO_PROXY"] = "*"
     env["BUFBRIDGE_CONFIG_DIR"] = config = tempfile.mkdtemp(prefix="bufbridge-bench-")
     atexit.register(shutil.rmtree, config, ignore_errors=True)
     return env
+
+
+def against(env, checkout):
+    """The environment that runs another checkout's ``bridge`` (e.g. ``git worktree add /tmp/before HEAD~3``), compiled."""
+    checkout = Path(checkout).resolve()
+    if not (checkout / "bridge" / "__init__.py").is_file():
+        sys.exit(f"--against {checkout}: no bridge package there")
+    compileall.compile_dir(str(checkout / "bridge"), quiet=1)
+    return dict(env, PYTHONPATH=str(checkout))
+
+
+AGAINST_HELP = "also time another checkout's bufbridge, interleaved in the same rounds (e.g. a worktree of an older commit)"
 
 
 class Request:
@@ -76,14 +100,27 @@ class Request:
         os.unlink(self.body_file.name)
 
 
-def wall(command, *, stdin=b"", env=None):
-    """Seconds from start to exit of ``command``, stdout discarded; raises if it fails."""
+class Timed(NamedTuple):
+    """One run: wall seconds, and CPU seconds (user + system) of the command and its children."""
+
+    wall: float
+    cpu: float
+
+
+def timed(command, *, stdin=b"", env=None):
+    """The Timed run of ``command`` from start to exit, stdout discarded; raises if it fails.
+
+    On a busy machine the wall time also counts waiting for a CPU; the CPU
+    time is what the command itself spent, and varies much less.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise RuntimeError(f"{command[0]} failed ({result.returncode}): {result.stderr.decode(errors='replace')[-500:]}")
-    return elapsed
+    return Timed(elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
 
 def interleaved(runs, repeat):

@@ -243,7 +243,8 @@ def run(request, out, stderr, args, transport, stops=None, cancel=None, stats=No
                 out.write("\n" if request.header_there else "\n\n!assistant\n\n")
             if request.header_line or request.mode != "chat":
                 out.write(request.prepend)
-            stream(request, response.chunks(), out, stats, stops=stops)
+            with out.per_read(response.chunks()) as chunks:  # one write per network read, not one per token
+                stream(request, chunks, out, stats, stops=stops)
             complete = stops is None or not stops.reason
         finally:
             response.close(complete=complete)  # closing the connection is what stops generation on the server

@@ -53,7 +53,7 @@ def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
     if not isinstance(text, str):
         text = text.decode(json.detect_encoding(text), "surrogatepass")
     try:
-        value = _DECODER.decode(text)
+        value = _decode(text)
     except RecursionError:
         raise JSONError(f"it nests deeper than {max_depth} levels") from None
     except JSONError:
@@ -67,6 +67,17 @@ def loads(text, *, max_depth=MAX_DEPTH, surrogates=False):
     if not surrogates and _MAY_HOLD_SURROGATE.search(text):
         value = _replace_surrogates(value)
     return value
+
+
+def _decode(text):
+    """The value of ``text``: in one scan when nothing surrounds it (a stream event), else by json's full reading and its errors."""
+    try:
+        value, end = _DECODER.raw_decode(text)
+        if end == len(text):
+            return value
+    except json.JSONDecodeError:
+        pass  # read again below, for json's own message and position
+    return _DECODER.decode(text)
 
 
 def check_depth(value, max_depth=MAX_DEPTH):

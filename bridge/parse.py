@@ -5,7 +5,6 @@ directives, but nothing about what they do. The loader (``load.py``) gives
 them meaning, for the buffer and for profiles alike.
 """
 
-import difflib
 from dataclasses import dataclass
 
 # Directives whose first word is matched exactly.
@@ -70,5 +69,7 @@ def near_miss(line):
     names = sorted(w[1:] for w in WORDS)
     if word in names:
         return "!" + word
+    import difflib  # only for a line that is no directive: most runs never need it
+
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.75)
     return "!" + close[0] if close else None

@@ -47,28 +47,48 @@ def _too_large(limit):
 
 
 def lines(chunks, limit=MAX_EVENT):
-    """Complete lines (bytes, without the line ending) from an iterable of byte chunks."""
+    """The complete lines (str, without line endings) of each byte chunk, one list per chunk.
+
+    A chunk's complete lines are decoded in one call: a line break is one
+    byte that no UTF-8 sequence contains, so this is the decoding of each line
+    on its own, and an invalid sequence is replaced the same way. The caller
+    handles a whole list before the next chunk is read.
+    """
     parts, size = [], 0  # the unterminated line so far, in pieces: joined once, when it ends
     for chunk in chunks:
-        if b"\n" not in chunk:
+        end = chunk.rfind(b"\n")
+        if end < 0:
             parts.append(chunk)
             size += len(chunk)
             if size > limit:
                 raise _too_large(limit)
             continue
+        complete = chunk[:end]
         if parts:
-            chunk = b"".join(parts) + chunk
-            parts, size = [], 0
-        *complete, rest = chunk.split(b"\n")
-        for line in complete:
-            if len(line) > limit:
-                raise _too_large(limit)
-            yield line[:-1] if line.endswith(b"\r") else line
-        if rest:
-            parts, size = [rest], len(rest)
+            complete = b"".join(parts) + complete
+        parts, size = ([chunk[end + 1:]], len(chunk) - end - 1) if end + 1 < len(chunk) else ([], 0)
+        if len(complete) > limit:
+            yield from _within(complete, limit)
+        yield _split(complete.decode("utf-8", errors="replace"))
     if parts:
-        line = b"".join(parts)
-        yield line[:-1] if line.endswith(b"\r") else line
+        yield _split(b"".join(parts).decode("utf-8", errors="replace"))
+
+
+def _within(complete, limit):
+    """Raise FrameError when a line of ``complete`` is beyond ``limit``, after yielding the lines before it."""
+    split = complete.split(b"\n")
+    for index, line in enumerate(split):
+        if len(line) > limit:
+            if index:
+                yield _split(b"\n".join(split[:index]).decode("utf-8", errors="replace"))
+            raise _too_large(limit)
+
+
+def _split(text):
+    """Lines of ``text``, a CR before each line break removed (CRLF framing)."""
+    if "\r" not in text:
+        return text.split("\n")
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def _parse(text):
@@ -93,6 +113,7 @@ class Gather:
     def __init__(self, limit):
         self.lines, self.size, self.limit = [], 0, limit
         self.depth = 0
+        self.blank = True  # every line so far is empty or white space: nothing to parse, nothing joined
         self.broken = False  # no more lines can make it JSON: stop trying
 
     def add(self, line, parsed=None):
@@ -114,7 +135,8 @@ class Gather:
             if self.depth < 0:
                 self.broken = True
                 return None
-        if self.depth or not self.text().strip():
+        self.blank = self.blank and (not line or line.isspace())
+        if self.depth or self.blank:
             return None
         if len(self.lines) == 1 and parsed is False:
             value = None  # the caller already parsed this very text
@@ -128,33 +150,34 @@ class Gather:
 
 
 def events(chunks, limit=MAX_EVENT):
-    """Events from a byte stream."""
+    """Events from a byte stream; all those of one chunk before the next chunk is asked for."""
     kind, data = None, None  # data: the Gather of the current event's data lines
     whole = None  # a bare JSON value spread over lines without SSE framing
-    for raw in lines(chunks, limit):
-        line = raw.decode("utf-8", errors="replace")
-        if whole is not None:
-            value = whole.add(line)
-            if value is not None:
-                yield Event(None, value, whole.text())
-            if value is not None or whole.broken:
-                whole = None  # a bare line that can never become JSON is dropped, not kept open
-            continue
-        if not line or line.isspace():
-            if data is not None:
-                text = data.text()
-                yield Event(kind, _parse(text), text)
-            kind, data = None, None
-            continue
-        field, colon, value = line.partition(":")
-        if colon and field in ("data", "event", "error", "id", "retry"):
+    for batch in lines(chunks, limit):
+        for line in batch:
+            if whole is not None:
+                value = whole.add(line)
+                if value is not None:
+                    yield Event(None, value, whole.text())
+                if value is not None or whole.broken:
+                    whole = None  # a bare line that can never become JSON is dropped, not kept open
+                continue
+            if line.startswith("data:"):  # the usual line first: one data line holding one JSON value
+                field, value = "data", line[5:]
+            elif not line or line.isspace():
+                if data is not None:
+                    text = data.text()
+                    yield Event(kind, _parse(text), text)
+                kind, data = None, None
+                continue
+            else:
+                field, colon, value = line.partition(":")
+                if not colon or field not in ("event", "error", "id", "retry"):
+                    whole = yield from _other(line, limit)
+                    continue
             value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                kind = value.strip() or None
-            elif field == "error":  # older llama.cpp builds: a non-standard "error:" field
-                yield Event("error", _parse(value) or {"error": value}, value)
-            elif field == "data":
-                if data is None:  # the usual case: one data line holding one JSON value
+            if field == "data":
+                if data is None:
                     parsed = _parse(value)
                     if parsed is not None:
                         yield Event(kind, parsed, value)
@@ -167,19 +190,26 @@ def events(chunks, limit=MAX_EVENT):
                 if parsed is not None:
                     yield Event(kind, parsed, data.text())
                     kind, data = None, None
-        elif line.startswith(":"):
-            continue  # comment / keep-alive
-        elif line.lstrip().startswith(("{", "[")):
-            value = _parse(line)
-            if value is not None:
-                yield Event(None, value, line)
-            else:
-                whole = Gather(limit)
-                whole.add(line, parsed=False)
-                whole = None if whole.broken else whole
+            elif field == "event":
+                kind = value.strip() or None
+            elif field == "error":  # older llama.cpp builds: a non-standard "error:" field
+                yield Event("error", _parse(value) or {"error": value}, value)
     if data is not None:
         text = data.text()
         yield Event(kind, _parse(text), text)
     elif whole is not None:
         text = whole.text()
         yield Event(None, _parse(text), text)
+
+
+def _other(line, limit):
+    """Yield the event of a line that is no SSE field; return the Gather of a bare JSON value it starts, if any."""
+    if line.startswith(":") or not line.lstrip().startswith(("{", "[")):
+        return None  # a comment / keep-alive, or text that is not JSON
+    value = _parse(line)
+    if value is not None:
+        yield Event(None, value, line)
+        return None
+    whole = Gather(limit)
+    whole.add(line, parsed=False)
+    return None if whole.broken else whole

@@ -163,6 +163,16 @@ def test_a_15_mib_line_in_64_kib_pieces_is_read_in_linear_time(server):
     assert time.monotonic() - started < 30
 
 
+def test_300000_empty_data_lines_are_read_in_linear_time(server):
+    # an event of empty data lines is no JSON until its end; joining it again at each line would take minutes
+    chunks = fs.openai_chat_stream(["kept", " on"])
+    server.reply = Reply([*chunks[:2], b"data:\n" * 300_000 + b"data: \n\n", *chunks[2:]])
+    started = time.monotonic()
+    result = run(chat(server.url), timeout=60)
+    assert (result.stdout, result.stderr, result.returncode) == (HEADER + b"kept on", b"", 0)
+    assert time.monotonic() - started < 30
+
+
 def test_a_json_reply_spread_over_100000_lines_is_parsed_once(server):
     # a server that ignores "stream": true and pretty-prints: one value over many lines, no SSE framing
     body = {"id": "x", "object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop",
