@@ -1,0 +1,34 @@
+"""Mistral Codestral fill-in-the-middle (``POST /v1/fim/completions``): ``prompt`` and ``suffix``, no template.
+
+The server applies the model's FIM template, so only ``!infill`` without a
+template is spoken. ``max_tokens``, ``stop``, ``temperature``, ``top_p`` have
+the API's own names. Reply: chat-style chunks (``choices[0].delta.content``),
+``finish_reason`` ``length`` a cut and ``error`` a failure, ``[DONE]``.
+"""
+
+from . import infill_texts, prompt_suffix
+from .openai_chat import decode, length_note  # noqa: F401  (the reply is chat-shaped)
+from ..errors import BuildError
+
+NAME = "codestral"
+ENDPOINTS = {"infill": "fim/completions"}
+MAPS = {}
+LIMIT_KEYS = ("max_tokens",)
+
+
+def shape(body, mode, messages, doc):
+    if doc.roles_used:
+        word, where = doc.roles_used[0]
+        raise BuildError(f"{word} cannot be used in !infill mode", where=where, hint="remove the role lines")
+    body["prompt"], body["suffix"] = infill_texts(messages)
+
+
+def fields(body, given):
+    if "input_prefix" not in given:
+        raise BuildError("the codestral wire format fills in the middle itself: it takes no FIM template",
+                         hint="drop --fim (and $BUFBRIDGE_FIM) for this profile")
+    body.update(prompt_suffix(given))
+
+
+def cut_note(cut, body, *, wrote=True, source_file=False):
+    return length_note(cut, body, source_file, LIMIT_KEYS)
