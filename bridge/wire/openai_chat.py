@@ -4,7 +4,7 @@ The body is Illume's: the messages with their roles, every ``!:`` key as
 written (no neutral key is renamed). The reply: ``choices[0].delta``.
 """
 
-from . import Cut, Done, Fail, Reasoning, Text, _list, meta, raise_hint, shorten_hint
+from . import Cut, Done, Fail, Reasoning, Text, _list, meta, raise_hint
 from ..errors import BuildError
 
 NAME = "openai_chat"
@@ -60,5 +60,5 @@ def length_note(cut, body, source_file, keys, *, llama=False):
     key = next((k for k in keys if k in body), keys[0])
     note = f"the reply was cut at the output limit (finish_reason length): {raise_hint(key, body, source_file)}"
     if llama:  # llama.cpp says "length" for every limit it has
-        note += f"; on llama.cpp a full context or its time limit ends a reply the same way ({shorten_hint(source_file)})"
+        note += "; on llama.cpp a full context or its time limit also ends a reply this way"
     return note

@@ -18,16 +18,7 @@ import fakeserver as fs
 import wirefakes as wf
 from loopback import assert_clean, run
 
-KEY = "fake-key"
-USERS = {  # the user's own profile per backend: the fake's URL, the built-in, the key for this server
-    "claude": "!api {url}/v1/\n!profile claude\n!>x-api-key $FAKE_KEY\n",
-    "claude-extended": "!api {url}/v1/\n!profile claude-extended\n!>x-api-key $FAKE_KEY\n",
-    "gemini": "!api {url}/v1beta/\n!profile gemini\n!>x-goog-api-key $FAKE_KEY\n",
-    "ollama": "!api {url}/\n!profile ollama\n",
-    "openai-responses": "!api {url}/v1/\n!profile openai-responses\n!>authorization Bearer $FAKE_KEY\n",
-    "codestral": "!api {url}/v1/\n!profile codestral\n!>authorization Bearer $FAKE_KEY\n",
-    "deepseek-fim": "!api {url}/beta/\n!profile deepseek-fim\n!>authorization Bearer $FAKE_KEY\n",
-}
+KEY, USERS, user_profile = wf.KEY, wf.USERS, wf.user_profile
 
 # A system message, two turns and an interrupted reply (with a trailing space, which Anthropic refuses there).
 CONVERSATION = "You are terse.\n!user\nHi\n!assistant\nHello.\n!user\nName a colour.\n!assistant\nBlue and \n"
@@ -167,13 +158,6 @@ CASES = [
 ]
 
 
-def user_profile(config, name, url):
-    folder = config / "profiles"
-    folder.mkdir(exist_ok=True)
-    (folder / f"fake-{name}.profile").write_text(USERS[name].format(url=url))
-    return f"fake-{name}"
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_backend(case, isolated_config):
     with fs.FakeServer(handler=case.fake) as server:
@@ -230,8 +214,9 @@ def test_fake_refuses_as_the_api_does(name, fake, target, headers, body, status,
                                          headers={"content-type": "application/json", **headers})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
+        answer = refused.value.read()  # before the server closes its connections
     assert refused.value.code == status
-    assert says in message_of(json.loads(refused.value.read()))
+    assert says in message_of(json.loads(answer))
 
 
 def message_of(error):

@@ -18,6 +18,25 @@ import json
 
 import fakeserver as fs
 
+KEY = "fake-key"
+USERS = {  # the user's own profile (as the README shows) per backend: the fake's URL, the built-in, the key for this server
+    "claude": "!api {url}/v1/\n!profile claude\n!>x-api-key $FAKE_KEY\n",
+    "claude-extended": "!api {url}/v1/\n!profile claude-extended\n!>x-api-key $FAKE_KEY\n",
+    "gemini": "!api {url}/v1beta/\n!profile gemini\n!>x-goog-api-key $FAKE_KEY\n",
+    "ollama": "!api {url}/\n!profile ollama\n",
+    "openai-responses": "!api {url}/v1/\n!profile openai-responses\n!>authorization Bearer $FAKE_KEY\n",
+    "codestral": "!api {url}/v1/\n!profile codestral\n!>authorization Bearer $FAKE_KEY\n",
+    "deepseek-fim": "!api {url}/beta/\n!profile deepseek-fim\n!>authorization Bearer $FAKE_KEY\n",
+}
+
+
+def user_profile(config, name, url):
+    """Write the user's profile for backend ``name`` at ``url``; return its name."""
+    folder = config / "profiles"
+    folder.mkdir(exist_ok=True)
+    (folder / f"fake-{name}.profile").write_text(USERS[name].format(url=url))
+    return f"fake-{name}"
+
 
 def jsonl(data):
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
