@@ -27,7 +27,10 @@ def shape(body, mode, messages, doc):
     system, rest = split_system(messages)
     if system is not None:
         given = body.get("system")
-        body["system"] = f"{given}\n\n{system}" if isinstance(given, str) and given else (given or system)
+        if isinstance(given, list):  # text blocks (cache_control and all): the buffer's text is one more
+            body["system"] = [*given, {"type": "text", "text": system}]
+        else:
+            body["system"] = f"{given}\n\n{system}" if isinstance(given, str) and given else system
     if not rest and not doc.debug:
         raise BuildError("nothing to send: the buffer has no user message", hint="write a question after a `!user` line")
     body["messages"] = roles(rest, ("user", "assistant"), "anthropic")

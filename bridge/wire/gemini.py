@@ -40,7 +40,10 @@ def shape(body, mode, messages, doc):
         move(body, key, name, name, into="generationConfig")
     system, rest = split_system(messages)
     if system is not None:
-        body.setdefault("systemInstruction", {"parts": [{"text": system}]})
+        given = body.get("systemInstruction")
+        parts = given.get("parts") if isinstance(given, dict) else None
+        parts = parts if isinstance(parts, list) else []
+        body["systemInstruction"] = {**(given if isinstance(given, dict) else {}), "parts": [*parts, {"text": system}]}
     if not rest and not doc.debug:
         raise BuildError("nothing to send: the buffer has no user message", hint="write a question after a `!user` line")
     turns = roles(rest, ROLES, "gemini")

@@ -22,7 +22,8 @@ def shape(body, mode, messages, doc):
     move(body, "max_tokens", "max_output_tokens", "max_output_tokens")
     system, rest = split_system(messages)
     if system is not None:
-        body.setdefault("instructions", system)
+        given = body.get("instructions")
+        body["instructions"] = f"{given}\n\n{system}" if isinstance(given, str) and given else system
     if not rest and not doc.debug:
         raise BuildError("nothing to send: the buffer has no user message", hint="write a question after a `!user` line")
     body["input"] = roles(rest, ("user", "assistant"), "openai-responses")
