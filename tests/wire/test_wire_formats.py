@@ -266,3 +266,25 @@ def test_a_request_the_format_cannot_carry_is_refused_before_sending(name, profi
     assert_clean(result)
     assert server.requests == [] and result.returncode == 1
     assert says in result.stdout.decode().partition("\n\n!error\n\n")[2]
+
+
+# --- credentials stay with their server: a built-in's key never follows the buffer's !api -------------------
+
+
+@pytest.mark.parametrize("profile, fake, path, variable", [
+    ("claude", wf.Anthropic, "/v1/", "ANTHROPIC_API_KEY"),
+    ("gemini", wf.Gemini, "/v1beta/", "GEMINI_API_KEY"),
+    ("codestral", wf.Codestral, "/v1/", "CODESTRAL_API_KEY"),
+])
+def test_the_builtin_key_is_withheld_from_another_server_and_the_api_refuses(profile, fake, path, variable):
+    secret = "sk-real-key-0123456789"
+    body = QUESTION if profile != "codestral" else INFILL
+    with fs.FakeServer(handler=fake([])) as server:
+        result = run(f"!api {server.url}{path}\n!profile {profile}\n" + body, env={variable: secret})
+    assert_clean(result)
+    (got,) = server.requests
+    assert secret.encode() not in got.raw
+    assert result.returncode == 1
+    error = result.stdout.decode()
+    assert error.startswith("\n\n!error\n\nHTTP 40") and "check the API key the profile sends" in error
+    assert secret not in result.stdout.decode() + result.stderr.decode()
