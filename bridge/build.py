@@ -61,13 +61,12 @@ def build(doc, fields=None):
     body = resolve_body(DEFAULT_BODY, doc.settings)
     url, strict = _url(doc, body)
     name = resolve_api([(word, from_buffer) for word, from_buffer, _ in doc.wires])
-    shaper_name, decoder = wire.choose(name, mode, url)
-    shaper = wire.module(shaper_name)
+    shaper = wire.module(wire.shaper(name, mode))
     path = wire.endpoint(shaper, mode)
     if not strict:
         url = shaper.url(url, mode, body) if hasattr(shaper, "url") else url + path
-    if name in (None, wire.DEFAULT):
-        decoder = wire.for_request(mode, url)  # as Illume: an Anthropic URL gets Anthropic's reply
+    # Illume's way reads the reply by the URL (an Anthropic URL, Anthropic's reply); a chosen format reads its own
+    decoder = wire.for_request(mode, url) if name in (None, wire.DEFAULT) else shaper.NAME
     body["stream"] = True
     if fields is None:
         shaper.shape(body, mode, messages, doc)

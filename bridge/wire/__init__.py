@@ -110,11 +110,11 @@ def check_name(name):
     return name
 
 
-def choose(name, mode, url):
-    """(module that shapes the body, module that decodes the reply) for ``!wire name`` (None: the default)."""
+def shaper(name, mode):
+    """The registry name of the module that shapes the body for ``!wire name`` (None: Illume's way, by mode)."""
     if name is None or name == DEFAULT:
-        return ("openai_chat" if mode == "chat" else "completions"), None  # the decoder follows the URL
-    return FORMATS[name], FORMATS[name]
+        return "openai_chat" if mode == "chat" else "completions"
+    return FORMATS[name]
 
 
 def for_request(mode, url):

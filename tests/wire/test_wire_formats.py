@@ -10,7 +10,7 @@ about a cut) and standard error.
 
 import json
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
@@ -39,7 +39,6 @@ class Case:
     stderr: str = ""
     status: int = 0
     args: tuple = ()
-    extra: dict = field(default_factory=dict)
 
 
 CLAUDE_CONVERSATION = {
