@@ -131,6 +131,16 @@ CASES = [
          {**FIM_BODY, "model": "qwen3", "options": {"num_ctx": 8192, "num_predict": 2000}}, "    x = 0"),
     Case("ollama-completion", "ollama", "!completion\nOnce upon\n", wf.Ollama(wf.ollama_lines([" a time"], chat=False)), "/api/generate",
          {"model": "qwen3", "prompt": "Once upon", "raw": True, "stream": True, "options": {"num_ctx": 8192, "num_predict": 2000}}, " a time"),
+    # --- OpenAI Chat Completions ---
+    Case("openai-continues", "openai", CONVERSATION, wf.OpenAIChat(fs.openai_chat_stream(["green", "."])), "/v1/chat/completions",
+         {"model": "gpt-5-nano", "max_completion_tokens": 10000, "stream": True,
+          "messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi"},
+                       {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Name a colour."},
+                       {"role": "assistant", "content": "Blue and "}]}, "green."),
+    Case("openai-length", "openai", QUESTION, wf.OpenAIChat(fs.openai_chat_stream(["Blue, gre"], finish="length")), "/v1/chat/completions",
+         None, HEAD + "Blue, gre\n\n!note the reply was cut at the output limit (finish_reason length): max_completion_tokens is 10000; "
+                      "raise it with `!:max_completion_tokens N` in the buffer; on llama.cpp a full context or its time limit also ends "
+                      "a reply this way\n"),
     # --- OpenAI Responses ---
     Case("responses-continues", "openai-responses", CONVERSATION, wf.Responses(wf.responses_events(["green", "."])), "/v1/responses",
          RESPONSES_CONVERSATION, "green."),

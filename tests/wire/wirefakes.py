@@ -24,6 +24,7 @@ USERS = {  # the user's own profile (as the README shows) per backend: the fake'
     "claude-extended": "!api {url}/v1/\n!profile claude-extended\n!>x-api-key $FAKE_KEY\n",
     "gemini": "!api {url}/v1beta/\n!profile gemini\n!>x-goog-api-key $FAKE_KEY\n",
     "ollama": "!api {url}/\n!profile ollama\n",
+    "openai": "!api {url}/v1\n!profile openai\n!>authorization Bearer $FAKE_KEY\n",
     "openai-responses": "!api {url}/v1/\n!profile openai-responses\n!>authorization Bearer $FAKE_KEY\n",
     "codestral": "!api {url}/v1/\n!profile codestral\n!>authorization Bearer $FAKE_KEY\n",
     "deepseek-fim": "!api {url}/beta/\n!profile deepseek-fim\n!>authorization Bearer $FAKE_KEY\n",
@@ -269,6 +270,30 @@ def ollama_lines(text=(), *, thinking=(), chat=True, done_reason="stop", prompt_
                  "prompt_eval_count": prompt_eval_count, "prompt_eval_duration": 80000000,
                  "eval_count": len(text) + len(thinking) if eval_count is None else eval_count, "eval_duration": 700000000})
     return out + [jsonl(last)]
+
+
+# --- OpenAI Chat Completions -----------------------------------------------------------------
+
+
+class OpenAIChat(Fake):
+    KEYS = {"model", "messages", "max_completion_tokens", "max_tokens", "stream", "stream_options", "stop", "temperature", "top_p", "n",
+            "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "user", "seed", "tools", "tool_choice",
+            "response_format", "reasoning_effort", "verbosity", "store", "metadata", "service_tier", "parallel_tool_calls", "modalities"}
+
+    def refuse(self, status, message):
+        raise Refused(fs.json_reply(status, {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}))
+
+    def unknown(self, key, where):
+        return f"Unrecognized request argument supplied: {key}"
+
+    def check(self, received, body):
+        self.need(received.path == "/v1/chat/completions", 404, f"Invalid URL (POST {received.path})")
+        self.need(received.header("authorization") == "Bearer fake-key", 401, "Incorrect API key provided")
+        self.only(body, self.KEYS)
+        self.need(not ("max_tokens" in body and "max_completion_tokens" in body), 400, "max_tokens and max_completion_tokens cannot both be set")
+        for i, message in enumerate(body.get("messages") or []):
+            self.need(message.get("role") in ("system", "developer", "user", "assistant", "tool"), 400,
+                      f"Invalid value: '{message.get('role')}'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'.")
 
 
 # --- OpenAI Responses -------------------------------------------------------------------------
