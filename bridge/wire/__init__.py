@@ -212,14 +212,31 @@ def infill_texts(messages):
 
 
 def prompt_suffix(fields):
-    """Cursor infill fields as a FIM API's ``prompt`` and ``suffix`` (the server applies the model's template)."""
+    """Cursor infill fields as a FIM API's ``prompt`` and ``suffix`` (the server applies the model's template).
+
+    Such APIs have no field for other files: the extra files llama.cpp would
+    get as ``input_extra`` go before the prefix, each under a comment naming
+    it (in its own language's comment syntax), so no context is dropped.
+    """
     fields = dict(fields)
+    extras = fields.pop("input_extra", None)
     if "input_prefix" in fields:
-        fields["prompt"] = fields.pop("input_prefix") + fields.get("prompt", "")
+        fields["prompt"] = _extra_blocks(extras) + fields.pop("input_prefix") + fields.get("prompt", "")
         fields["suffix"] = fields.pop("input_suffix", "")
-    for key in ("input_extra", "n_indent", "t_max_predict_ms"):  # llama.cpp /infill only
+    for key in ("n_indent", "t_max_predict_ms"):  # llama.cpp /infill only
         fields.pop(key, None)
     return fields
+
+
+def _extra_blocks(extras):
+    from ..stops import language
+
+    blocks = []
+    for extra in extras or ():
+        marker = language(extra["filename"])[0][0]
+        text = extra["text"] if extra["text"].endswith("\n") else extra["text"] + "\n"
+        blocks.append(f"{marker} {extra['filename']}\n{text}\n")
+    return "".join(blocks)
 
 
 def raise_hint(key, body, source_file, *, shown=None, setting=None):

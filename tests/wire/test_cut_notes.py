@@ -90,3 +90,16 @@ def test_cursor_infill_on_a_fim_api(name, fake, path, body, stderr, isolated_con
     (got,) = server.requests
     assert (got.path, got.json) == (path, body)
     assert (result.returncode, result.stdout.decode(), result.stderr.decode()) == (0, "v + 1", stderr)
+
+
+def test_cursor_infill_on_a_fim_api_keeps_the_extra_files_in_the_prompt(isolated_config, tmp_path):
+    extra = tmp_path / "extra.json"
+    extra.write_text('[{"filename": "util.js", "text": "const K = 1;"}, {"filename": "lib.py", "text": "K = 2\\n"}]')
+    with fs.FakeServer(handler=wf.Codestral(wf.codestral_chunks(["v"]))) as server:
+        profile = wf.user_profile(isolated_config, "codestral", server.url)
+        result = run(SOURCE, "--infill-at", "2:12", "--filename", "f.py", "--extra-json", str(extra),
+                     env={"FAKE_KEY": wf.KEY, "BUFBRIDGE_PROFILE": profile})
+    assert_clean(result)
+    (got,) = server.requests
+    assert got.json["prompt"] == "# lib.py\nK = 2\n\n// util.js\nconst K = 1;\n\ndef f(v):\n    return "
+    assert "input_extra" not in got.json and result.returncode == 0
