@@ -203,6 +203,31 @@ def split_system(messages):
     return ("\n\n".join(system) if system else None), [m for m in messages if m.role != "system"]
 
 
+def no_roles(doc, mode):
+    """Role lines are an error outside chat: the whole text is one prompt (or a prefix and a suffix)."""
+    if doc.roles_used:
+        word, where = doc.roles_used[0]
+        raise BuildError(f"{word} cannot be used in {'!completion' if mode == 'completion' else '!infill'} mode", where=where,
+                         hint="remove the role lines, or drop the mode directive to chat")
+
+
+def need_messages(messages, doc, what="message"):
+    """Refuse an empty conversation (a dry run may show one)."""
+    if not messages and not doc.debug:
+        raise BuildError(f"nothing to send: the buffer has no {what}", hint="write a question after a `!user` line")
+
+
+def render_template(doc, messages):
+    """The prompt of a FIM template (``!infill TEMPLATE``, ``fim:NAME``) with the buffer's prefix and suffix filled in."""
+    from .. import fimtemplate
+
+    try:
+        return fimtemplate.render(doc.fim.template, *infill_texts(messages))
+    except BuildError as err:
+        err.message = f"!infill template: {err.message}"
+        raise
+
+
 def infill_texts(messages):
     """(prefix, suffix) of a buffer's ``!infill``: the prefix gets a newline, the suffix a leading one."""
     texts = {m.role: m.content for m in messages}

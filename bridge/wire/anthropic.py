@@ -10,7 +10,7 @@ with the ``stop_reason`` and usage, ``message_stop``; ``ping`` is skipped,
 ``error`` events end the reply with an error.
 """
 
-from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, move, raise_hint, roles, shorten_hint, split_system
+from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, move, need_messages, raise_hint, roles, shorten_hint, split_system
 from ..errors import BuildError
 
 NAME = "anthropic"
@@ -31,8 +31,7 @@ def shape(body, mode, messages, doc):
             body["system"] = [*given, {"type": "text", "text": system}]
         else:
             body["system"] = f"{given}\n\n{system}" if isinstance(given, str) and given else system
-    if not rest and not doc.debug:
-        raise BuildError("nothing to send: the buffer has no user message", hint="write a question after a `!user` line")
+    need_messages(rest, doc, "user message")
     body["messages"] = roles(rest, ("user", "assistant"), "anthropic")
     if rest and rest[-1].role == "assistant":
         body["messages"][-1]["content"] = rest[-1].content.rstrip()

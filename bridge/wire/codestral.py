@@ -6,9 +6,8 @@ the API's own names. Reply: chat-style chunks (``choices[0].delta.content``),
 ``finish_reason`` ``length`` a cut and ``error`` a failure, ``[DONE]``.
 """
 
-from . import infill_texts, prompt_suffix
+from . import infill_texts, no_roles, prompt_suffix
 from .openai_chat import decode, length_note  # noqa: F401  (the reply is chat-shaped)
-from ..errors import BuildError
 
 NAME = "codestral"
 ENDPOINTS = {"infill": "fim/completions"}
@@ -17,16 +16,12 @@ LIMIT_KEYS = ("max_tokens",)
 
 
 def shape(body, mode, messages, doc):
-    if doc.roles_used:
-        word, where = doc.roles_used[0]
-        raise BuildError(f"{word} cannot be used in !infill mode", where=where, hint="remove the role lines")
+    no_roles(doc, mode)
     body["prompt"], body["suffix"] = infill_texts(messages)
 
 
 def fields(body, given):
-    if "input_prefix" not in given:
-        raise BuildError("the codestral wire format fills in the middle itself: it takes no FIM template",
-                         hint="drop --fim (and $BUFBRIDGE_FIM) for this profile")
+    """Cursor infill: the server's own FIM, with ``prompt`` and ``suffix``."""
     body.update(prompt_suffix(given))
 
 

@@ -7,9 +7,8 @@ for ``completions``; ``input_prefix``, ``input_suffix`` and an empty
 whose ``stop_type`` and ``truncated`` say why it ended (llama.cpp).
 """
 
-from . import Cut, Done, Text, _list, infill_texts, meta, raise_hint, shorten_hint
+from . import Cut, Done, Text, _list, infill_texts, meta, no_roles, render_template, raise_hint, shorten_hint
 from .openai_chat import finish, length_note
-from .. import fimtemplate
 from ..errors import BuildError
 
 NAME = "completions"
@@ -19,25 +18,17 @@ LIMIT_KEYS = ("n_predict", "max_tokens", "max_completion_tokens")
 
 
 def shape(body, mode, messages, doc):
-    if doc.roles_used:
-        word, where = doc.roles_used[0]
-        raise BuildError(f"{word} cannot be used in {'!completion' if mode == 'completion' else '!infill'} mode", where=where, hint="remove the role lines, or drop the mode directive to chat")
+    no_roles(doc, mode)
     if mode == "completion":
         if not messages and not doc.debug:
             raise BuildError("nothing to complete: the buffer has no text", hint="write the text to be continued after !completion")
         body["prompt"] = messages[0].content if messages else ""
         return
-    prefix, suffix = infill_texts(messages)
     if mode == "infill":
         body["prompt"] = ""
-        body["input_prefix"] = prefix
-        body["input_suffix"] = suffix
+        body["input_prefix"], body["input_suffix"] = infill_texts(messages)
     else:
-        try:
-            body["prompt"] = fimtemplate.render(doc.fim.template, prefix, suffix)
-        except BuildError as err:
-            err.message = f"!infill template: {err.message}"
-            raise
+        body["prompt"] = render_template(doc, messages)
 
 
 def decode(event, kind=None):

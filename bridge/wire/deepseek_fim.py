@@ -5,10 +5,9 @@ OpenAI legacy-completions shaped: ``!infill`` sends ``prompt`` and
 Reply: ``choices[0].text``, ``finish_reason`` ``length`` a cut, ``[DONE]``.
 """
 
-from . import infill_texts, prompt_suffix
+from . import infill_texts, no_roles, prompt_suffix
 from .completions import decode  # noqa: F401  (the reply is completions-shaped)
 from .openai_chat import length_note
-from ..errors import BuildError
 
 NAME = "deepseek_fim"
 ENDPOINTS = {"completion": "completions", "infill": "completions"}
@@ -17,9 +16,7 @@ LIMIT_KEYS = ("max_tokens",)
 
 
 def shape(body, mode, messages, doc):
-    if doc.roles_used:
-        word, where = doc.roles_used[0]
-        raise BuildError(f"{word} cannot be used in {'!completion' if mode == 'completion' else '!infill'} mode", where=where, hint="remove the role lines")
+    no_roles(doc, mode)
     if mode == "completion":
         body["prompt"] = messages[0].content if messages else ""
     else:
@@ -27,9 +24,7 @@ def shape(body, mode, messages, doc):
 
 
 def fields(body, given):
-    if "input_prefix" not in given:
-        raise BuildError("the deepseek-fim wire format fills in the middle itself: it takes no FIM template",
-                         hint="drop --fim (and $BUFBRIDGE_FIM) for this profile")
+    """Cursor infill: the server's own FIM, with ``prompt`` and ``suffix``."""
     body.update(prompt_suffix(given))
 
 

@@ -13,7 +13,7 @@ may arrive as bare (pretty-printed) JSON without ``data:``.
 
 from urllib.parse import quote
 
-from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, _list, _text, move, raise_hint, roles, split_system
+from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, _list, _text, move, need_messages, raise_hint, roles, split_system
 from ..errors import BuildError
 
 NAME = "gemini"
@@ -44,8 +44,7 @@ def shape(body, mode, messages, doc):
         parts = given.get("parts") if isinstance(given, dict) else None
         parts = parts if isinstance(parts, list) else []
         body["systemInstruction"] = {**(given if isinstance(given, dict) else {}), "parts": [*parts, {"text": system}]}
-    if not rest and not doc.debug:
-        raise BuildError("nothing to send: the buffer has no user message", hint="write a question after a `!user` line")
+    need_messages(rest, doc, "user message")
     turns = roles(rest, ROLES, "gemini")
     body["contents"] = [{"role": ROLES[t["role"]], "parts": [{"text": t["content"]}]} for t in turns]
 

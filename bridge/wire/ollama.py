@@ -11,9 +11,7 @@ own context) unless the user set it. Reply: one JSON object per line,
 and ``prompt_eval_count``, which tells a prompt cut on the server.
 """
 
-from . import Cut, Done, Meta, Reasoning, Text, _dict, _text, infill_texts, move, prompt_suffix, raise_hint, shorten_hint
-from .. import fimtemplate
-from ..errors import BuildError
+from . import Cut, Done, Meta, Reasoning, Text, _dict, _text, infill_texts, move, need_messages, no_roles, prompt_suffix, raise_hint, render_template, shorten_hint
 
 NAME = "ollama"
 ENDPOINTS = {"chat": "api/chat", "completion": "api/generate", "infill": "api/generate", "fim": "api/generate"}
@@ -27,11 +25,9 @@ FEWEST_CHARS_PER_TOKEN = 10  # fewer tokens than characters / 10 is no tokenizer
 
 
 def shape(body, mode, messages, doc):
-    if mode != "chat" and doc.roles_used:
-        word, where = doc.roles_used[0]
-        raise BuildError(f"{word} cannot be used in {'!completion' if mode == 'completion' else '!infill'} mode", where=where, hint="remove the role lines, or drop the mode directive to chat")
-    if not messages and not doc.debug:
-        raise BuildError("nothing to send: the buffer has no text", hint="write a question after a `!user` line")
+    if mode != "chat":
+        no_roles(doc, mode)
+    need_messages(messages, doc, "text")
     if mode == "chat":
         body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
     elif mode == "completion":
@@ -40,11 +36,7 @@ def shape(body, mode, messages, doc):
     elif mode == "infill":
         body["prompt"], body["suffix"] = infill_texts(messages)
     else:
-        try:
-            body["prompt"] = fimtemplate.render(doc.fim.template, *infill_texts(messages))
-        except BuildError as err:
-            err.message = f"!infill template: {err.message}"
-            raise
+        body["prompt"] = render_template(doc, messages)
         body.setdefault("raw", True)
     size_options(body)
 

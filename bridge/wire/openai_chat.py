@@ -4,8 +4,7 @@ The body is Illume's: the messages with their roles, every ``!:`` key as
 written (no neutral key is renamed). The reply: ``choices[0].delta``.
 """
 
-from . import Cut, Done, Fail, Reasoning, Text, _list, meta, raise_hint
-from ..errors import BuildError
+from . import Cut, Done, Fail, Reasoning, Text, _list, meta, need_messages, raise_hint
 
 NAME = "openai_chat"
 ENDPOINTS = {"chat": "chat/completions"}
@@ -14,8 +13,7 @@ LIMIT_KEYS = ("max_completion_tokens", "max_tokens", "n_predict")
 
 
 def shape(body, mode, messages, doc):
-    if not messages and not doc.debug:
-        raise BuildError("nothing to send: the buffer has no message", hint="write a question after a `!user` line")
+    need_messages(messages, doc)
     body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
 
 

@@ -9,8 +9,7 @@ are reasoning, ``response.completed``/``response.incomplete`` end it
 (``incomplete_details.reason``), ``response.failed`` and ``error`` are errors.
 """
 
-from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, _text, move, raise_hint, roles, split_system
-from ..errors import BuildError
+from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, _text, move, need_messages, raise_hint, roles, split_system
 
 NAME = "responses"
 ENDPOINTS = {"chat": "responses"}
@@ -24,8 +23,7 @@ def shape(body, mode, messages, doc):
     if system is not None:
         given = body.get("instructions")
         body["instructions"] = f"{given}\n\n{system}" if isinstance(given, str) and given else system
-    if not rest and not doc.debug:
-        raise BuildError("nothing to send: the buffer has no user message", hint="write a question after a `!user` line")
+    need_messages(rest, doc, "user message")
     body["input"] = roles(rest, ("user", "assistant"), "openai-responses")
 
 
