@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass, field
 
-from . import fimtemplate, urls, wire
+from . import urls, wire
 from .envvars import VAR, redact
 from .errors import BuildError
 from .interpolate import interpolate
@@ -12,7 +12,6 @@ from .resolve import resolve_api, resolve_body, resolve_headers
 
 DEFAULT_BODY = {"max_tokens": 2000}
 DEFAULT_HEADERS = (("content-type", "application/json"),)
-ENDPOINTS = {"chat": "chat/completions", "completion": "completions", "infill": "infill", "fim": "completions"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class Request:
     headers: tuple  # ((name, value), ...) as sent
     body: str  # JSON text
     mode: str  # chat, completion, infill or fim
-    wire: str  # name of the decoder module for the reply
+    wire: str  # name of the wire module that decodes the reply
     shown_headers: tuple = ()  # ((name, value-with-secrets-redacted), ...)
     secrets: tuple = ()
     notes: tuple = ()  # told to the user with the reply
@@ -53,19 +52,28 @@ def build(doc, fields=None):
 
     ``fields`` (cursor infill, ``fim.py``) are the body's text fields,
     computed from a source file; the buffer's own text is then not used.
+    The wire format (``!wire``, else Illume's) shapes the body and names the
+    decoder of the reply.
     """
     header_there = doc.role == "assistant" and not "".join(doc.content).strip()
     messages = doc.finish()
     mode = "fim" if doc.mode == "infill" and doc.fim is not None else doc.mode
     body = resolve_body(DEFAULT_BODY, doc.settings)
     url, strict = _url(doc, body)
+    name = resolve_api([(word, from_buffer) for word, from_buffer, _ in doc.wires])
+    shaper = wire.module(wire.shaper(name, mode))
+    path = wire.endpoint(shaper, mode)
     if not strict:
-        url += ENDPOINTS[mode]
+        url = shaper.url(url, mode, body) if hasattr(shaper, "url") else url + path
+    # Illume's way reads the reply by the URL (an Anthropic URL, Anthropic's reply); a chosen format reads its own
+    decoder = wire.for_request(mode, url) if name in (None, wire.DEFAULT) else shaper.NAME
+    body["stream"] = True
     if fields is None:
-        _fill_body(body, mode, messages, doc)
+        shaper.shape(body, mode, messages, doc)
+    elif hasattr(shaper, "fields"):
+        shaper.fields(body, fields)
     else:
         body.update(fields)
-    body["stream"] = True
     headers, shown, secrets, notes, problems = _headers(doc, _origin(doc, url))
     continuing = mode == "chat" and bool(messages) and messages[-1].role == "assistant"
     return Request(
@@ -73,7 +81,7 @@ def build(doc, fields=None):
         headers=headers,
         body=json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
         mode=mode,
-        wire=wire.for_request(mode, url),
+        wire=decoder,
         shown_headers=shown,
         secrets=secrets,
         notes=tuple(redact(note, secrets) for note in tuple(doc.notes) + notes),
@@ -101,35 +109,6 @@ def _url(doc, body):
         err.message = f"interpolating the !api URL {api}: {err.message}"
         raise
     return (api if api.endswith("/") else api + "/"), False
-
-
-def _fill_body(body, mode, messages, doc):
-    if mode == "chat":
-        if not messages and not doc.debug:
-            raise BuildError("nothing to send: the buffer has no message", hint="write a question after a `!user` line")
-        body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
-        return
-    if doc.roles_used:
-        word, where = doc.roles_used[0]
-        raise BuildError(f"{word} cannot be used in {'!completion' if mode == 'completion' else '!infill'} mode", where=where, hint="remove the role lines, or drop the mode directive to chat")
-    texts = {m.role: m.content for m in messages}
-    if mode == "completion":
-        if not messages and not doc.debug:
-            raise BuildError("nothing to complete: the buffer has no text", hint="write the text to be continued after !completion")
-        body["prompt"] = messages[0].content if messages else ""
-        return
-    prefix = texts["system"] + "\n" if "system" in texts else ""
-    suffix = "\n" + texts["infill"] if "infill" in texts else ""
-    if mode == "infill":
-        body["prompt"] = ""
-        body["input_prefix"] = prefix
-        body["input_suffix"] = suffix
-    else:
-        try:
-            body["prompt"] = fimtemplate.render(doc.fim.template, prefix, suffix)
-        except BuildError as err:
-            err.message = f"!infill template: {err.message}"
-            raise
 
 
 def _origin(doc, url):

@@ -250,7 +250,7 @@ def run(request, out, stderr, args, transport, stops=None, cancel=None, stats=No
             response.close(complete=complete)  # closing the connection is what stops generation on the server
     if stops is not None and stops.reason and args.verbose:
         print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
-    write_notes(request, out, stderr, [format_stats(stats)] if request.stats else [])
+    write_notes(request, out, stderr, stats.notes + ([format_stats(stats)] if request.stats else []))
     return 0
 
 

@@ -11,7 +11,7 @@ later, by ``resolve.py``, from the settings recorded here in load order.
 import re
 from dataclasses import dataclass, field
 
-from . import cache, embed, envvars, files, fimtemplate, jsonsafe, profiles, urls
+from . import cache, embed, envvars, files, fimtemplate, jsonsafe, profiles, urls, wire
 from .errors import BridgeError, BuildError, DirectiveError, ProfileError
 from .interpolate import interpolate
 from .parse import classify, key_of, near_miss, scan
@@ -70,6 +70,7 @@ class Document:
     settings: list = field(default_factory=list)
     apis: list = field(default_factory=list)  # (url, from_buffer)
     api_lines: list = field(default_factory=list)  # where each of ``apis`` was read
+    wires: list = field(default_factory=list)  # (name, from_buffer, where) of !wire lines: resolved as !api
     headers: list = field(default_factory=list)
     prepend: str = ""
     exclude: str | None = None
@@ -190,6 +191,8 @@ class Loader:
                 urls.origin(url[1:-1] if urls.is_literal(url) else url)  # refused here, at its line, when it needs no {key}
             doc.apis.append((url, source.is_buffer))
             doc.api_lines.append(where)
+        elif word == "!wire":
+            doc.wires.append((wire.check_name(args.strip()), source.is_buffer, where))
         elif word == "!:":
             doc.settings.append(Setting(key_of(line), _json_value(args.strip()), where, source.is_buffer))
         elif word == "!>":

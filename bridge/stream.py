@@ -20,6 +20,7 @@ class Stats:
     usage: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     finish_reason: str | None = None
+    notes: list = field(default_factory=list)  # what the server said about a cut reply, as !note lines
 
 
 def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
@@ -29,7 +30,8 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
     it says the completion is complete, this returns at once and the caller's
     closing of the response stops the server.
     """
-    decode = wire.module(request.wire).decode
+    decoder = wire.module(request.wire)
+    decode = decoder.decode
     reply = Reply(request, out, stats, stops, clock)
     done = stopped = False
     try:
@@ -50,11 +52,19 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
     except sse.FrameError as err:
         raise StreamError(f"the reply from {request.url} {err.reason}", hint="the text so far is kept") from None
     reply.finish(stopped)
+    if not stopped:
+        stats.notes += cut_notes(decoder, request, reply)
     if not done and not stopped:
         raise StreamError(
             f"the reply from {request.url} ended before it was complete (the connection closed without an end-of-stream marker)",
             hint="the server may have crashed or been stopped; the text so far is kept — run again to continue it",
         )
+
+
+def cut_notes(decoder, request, reply):
+    """The notes for what the server said cut the reply short (the output limit, a full context, ...), each once."""
+    notes = (decoder.cut_note(cut, request.json, wrote=reply.wrote, source_file=request.source_file) for cut in reply.cuts)
+    return list(dict.fromkeys(note for note in notes if note))
 
 
 def _raise_on_error(event):
@@ -72,6 +82,8 @@ class Reply:
         self.echo = EchoFilter(request.continues) if request.continues else None
         self.gpt_oss = harmony.filter() if request.gpt_oss else None
         self.thinking = False
+        self.wrote = False  # any answer text came (not only reasoning)
+        self.cuts = []
 
     def take(self, piece):
         """Handle one decoded piece; True when the stop filter says the completion is complete."""
@@ -81,12 +93,15 @@ class Reply:
                 self.stats.first_piece = self.clock()
         if isinstance(piece, wire.Text):
             self._think(False)
+            self.wrote = True
             return self.text(piece.text)
         if isinstance(piece, wire.Reasoning):
             self._think(True)
             self.out.write(piece.text)
         elif isinstance(piece, wire.Done):
             self.stats.finish_reason = piece.reason
+        elif isinstance(piece, wire.Cut):
+            self.cuts.append(piece)
         elif isinstance(piece, wire.Meta):
             self.stats.usage.update(piece.usage or {})
             self.stats.timings.update(piece.timings or {})

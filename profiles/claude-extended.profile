@@ -1,5 +1,6 @@
-!note Claude with extended thinking; the thinking is kept out of the next request.
+!note Claude Opus with extended thinking, kept out of the next request; needs $ANTHROPIC_API_KEY.
 !profile claude
+!:model claude-opus-4-1
 !:max_tokens 20000
 !:thinking {"type": "enabled", "budget_tokens": 10000}
 !exclude think

@@ -29,6 +29,8 @@ SECTIONS = (
     ("### Modes", "Directives: modes", None),
     ("### Text from files", "Directives: text from files", None),
     ("### Control and output", "Directives: control and output", None),
+    ("## Profiles", "Built-in profiles", "bufbridge-profiles"),
+    ("### Backends and wire formats", "Backends and wire formats (!wire NAME)", "bufbridge-backends"),
     ("## Command line", "The bufbridge command", "bufbridge-cli"),
     ("## Fill in the middle", "Cursor infill options (bufbridge --infill-at)", "bufbridge-infill-options"),
     ("### FIM templates", "FIM templates (--fim NAME, !profile fim:NAME)", "bufbridge-fim-templates"),

@@ -195,7 +195,7 @@ def test_attack(attack, mode, world):
         assert got == reached, got
         for server in servers.values():
             for request in server.requests:
-                assert not set(request.header_names()) & set(CREDENTIAL_HEADERS), request.headers
+                assert not credentials(request), request.headers
     else:
         assert result.returncode == 0, result.stdout + result.stderr
         assert got == reached, got
@@ -213,9 +213,14 @@ def never_shown(result, secret):
             assert form not in result.stderr, form
 
 
+def credentials(request):
+    """The credential headers of a request, but for B's own key (the gemini built-in sends it to B, its own server)."""
+    return {name.lower() for name, value in request.headers if name.lower() in CREDENTIAL_HEADERS and value != OTHER_KEY}
+
+
 def nothing_for_b(server, secret):
     for request in server.requests:
-        assert not set(request.header_names()) & set(CREDENTIAL_HEADERS), request.headers
+        assert not credentials(request), request.headers
         for form in renderings(secret):
             assert form not in request.raw
 

@@ -15,12 +15,21 @@ CHECK = r"""
 import json, sys
 from bridge import profiles
 from bridge.cli import plan
+from bridge.errors import BuildError
 from types import SimpleNamespace
 env = {"BUFBRIDGE_CONFIG_DIR": sys.argv[1]}
 names = []
 for found in profiles.available(env):
     assert "site-packages" in str(found.path), found.path
-    req = plan("!profile llama.cpp\n!profile %s\na\n!infill\nb\n" % found.name, env, SimpleNamespace(allow_env=False, profile=None, debug=True))
+    for text in ("a\n!infill\nb\n", "!user\nq\n"):  # a format that speaks no !infill (Anthropic) builds a chat
+        try:
+            req = plan("!profile llama.cpp\n!profile %s\n" % found.name + text, env, SimpleNamespace(allow_env=False, profile=None, debug=True))
+            break
+        except BuildError as err:
+            if "wire format has no" not in str(err):
+                raise
+    else:
+        raise SystemExit(found.name + " builds in no mode")
     names.append(found.name)
 print(json.dumps(names))
 """

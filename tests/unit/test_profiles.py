@@ -5,7 +5,7 @@ import os
 import pytest
 
 from bridge import profiles
-from bridge.errors import ProfileError
+from bridge.errors import BuildError, ProfileError
 
 from .helpers import request, run
 
@@ -22,9 +22,13 @@ def test_illume_names_exist(name):
 
 def test_every_builtin_loads_and_builds():
     for found in profiles.available({"BUFBRIDGE_CONFIG_DIR": "/nonexistent"}):
-        text = f"!profile llama.cpp\n!profile {found.name}\na\n!infill\nb\n!debug\n"
-        req = request(text, {})
-        assert req.url.startswith("http"), found.name
+        built = []
+        for text in ("a\n!infill\nb\n", "!user\nq\n"):  # each builds in the modes its wire format speaks
+            try:
+                built.append(request(f"!profile llama.cpp\n!profile {found.name}\n{text}!debug\n", {}))
+            except BuildError as err:
+                assert "wire format has no" in str(err), (found.name, str(err))
+        assert built and all(req.url.startswith("http") for req in built), found.name
 
 
 def test_illume_effects():
