@@ -61,7 +61,8 @@ function! bufbridge#status(...) abort
   let state = s:running(buf)
   if empty(state)
     let vars = getbufvar(buf, '')
-    return type(vars) == v:t_dict && get(vars, 'bufbridge_failed') ? 'bufbridge: failed' : ''
+    return type(vars) == v:t_dict && get(vars, 'bufbridge_failed') ? 'bufbridge: failed'
+          \ : exists('g:autoloaded_bufbridge_suggest') ? bufbridge#suggest#status(buf) : ''
   endif
   if s:waiting(state)
     return printf('bufbridge: waiting %ds', float2nr(reltimefloat(reltime(state.started))))
@@ -235,14 +236,39 @@ function! s:arguments(state) abort
   if a:state.mode !=# 'cursor'
     return []
   endif
-  let [lnum, col] = bufbridge#reply#point(a:state)
-  let args = ['--infill-at', lnum . ':' . col, '--repo', fnamemodify(getcwd(), ':t')]
-  let name = bufname(a:state.buf)
-  if name !=# ''
-    let args += ['--filename', fnamemodify(name, ':.')]
-  endif
-  let args += a:state.options
+  let args = s:cursor_arguments(a:state.buf, bufbridge#reply#point(a:state)) + a:state.options
   return args + (empty(a:state.extra) ? [] : ['--extra-json', a:state.extra])
+endfunction
+
+function! s:cursor_arguments(buf, point) abort
+  let args = ['--infill-at', a:point[0] . ':' . a:point[1], '--repo', fnamemodify(getcwd(), ':t')]
+  let name = bufname(a:buf)
+  return args + (name ==# '' ? [] : ['--filename', fnamemodify(name, ':.')])
+endfunction
+
+" For autoload/bufbridge/suggest.vim {{{1
+
+" The command, and the arguments of a cursor infill at [lnum, col] of the
+" current buffer (with the user's infill options); raises 'bufbridge: ...'.
+function! bufbridge#cursor_command(lnum, col) abort
+  return [s:command(), s:cursor_arguments(bufnr(''), [a:lnum, a:col]) + s:infill_options()]
+endfunction
+
+" Suggestions (autoload/bufbridge/suggest.vim) {{{1
+
+" The suggestion shown now, '' when none.
+function! bufbridge#suggestion() abort
+  return bufbridge#suggest#text()
+endfunction
+
+" The keys that accept the suggestion shown ('all', its first 'line' or next
+" 'word'), for an <expr> mapping; '' when none shows.
+function! bufbridge#accept(...) abort
+  return bufbridge#suggest#accept_keys(get(a:, 1, 'all'))
+endfunction
+
+function! bufbridge#is_source(filetype) abort
+  return s:is_source(a:filetype)
 endfunction
 
 " Which other buffers go along as context with cursor infill: 'project',
@@ -611,6 +637,9 @@ endfunction
 " could not start).
 function! bufbridge#restart() abort
   let s:no_host = 0
+  if exists('g:autoloaded_bufbridge_suggest')
+    call bufbridge#suggest#reset()
+  endif
   call bufbridge#host#stop()
   call s:say('bufbridge: the host will start again with the next request')
   return ''
