@@ -154,11 +154,22 @@ endfunction
 function! s:new_state(buf, mode, cmd) abort
   let s:next_key += 1
   let after = a:mode ==# 'send' ? [line('$'), len(getline('$')) + 1]
-        \ : [line('.'), a:mode ==# 'cursor' ? col('.') : 1]
+        \ : [line('.'), a:mode ==# 'cursor' ? s:infill_col() : 1]
   return {'key': s:next_key, 'buf': a:buf, 'mode': a:mode, 'cmd': a:cmd, 'started': reltime(),
         \ 'id': 0, 'written': 0, 'after': after, 'broken': '',
         \ 'stopped': 0, 'gone': 0, 'exited': 0, 'closed': 0, 'status': 0,
         \ 'stderr': '', 'input': '', 'extra': '', 'options': []}
+endfunction
+
+" Where cursor infill goes in: before the character under the cursor, as
+" Insert mode types; but in Normal mode on the last character of a line,
+" after it (the cursor cannot be past it), unless it closes something.
+function! s:infill_col() abort
+  let last = matchstr(getline('.'), '.$')
+  if mode() ==# 'n' && last !=# '' && col('.') + len(last) - 1 == len(getline('.')) && last !~# '[])}>"''`]'
+    return col('.') + len(last)
+  endif
+  return col('.')
 endfunction
 
 " What the request needs besides the buffer, gathered before the job starts.

@@ -101,7 +101,7 @@ function! bufbridge#suggest#changed() abort
     return
   endif
   call bufbridge#suggest#dismiss()
-  if s:trigger(bufnr('')) ==# 'auto' && !pumvisible()
+  if s:trigger(bufnr('')) ==# 'auto' && !pumvisible() && !exists('b:bufbridge_job')
     if s:from_cache()
       return
     endif
