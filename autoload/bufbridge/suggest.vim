@@ -39,6 +39,7 @@ let s:QUIET_SECONDS = 60   " one message per kind of failure per this time
 let s:MODES = ['auto', 'manual', 'off']
 
 let s:cur = {}
+let s:last = {}            " the suggestion before s:cur, for bufbridge#suggest#last()
 let s:cache = {}           " key -> the suggestion text
 let s:lru = []             " keys, least recently used first
 let s:no_host = 0          " the host could not start: no suggestions until :BufBridgeRestart
@@ -86,6 +87,16 @@ function! bufbridge#suggest#status(buf) abort
   return what ==# '' || !get(g:, 'bufbridge_suggest_info', 0) ? what : what . ' ' . s:info(s:cur)
 endfunction
 
+" The timing of the current (or last) suggestion, for g:bufbridge_suggest_info
+" and bench/suggest_latency.py: seconds from the ask to the first text, to the
+" first text drawn, to the end and to the whole suggestion drawn (-1: not
+" yet), the bytes of context sent, whether it came from the cache.
+function! bufbridge#suggest#last() abort
+  let cur = empty(s:cur) ? s:last : s:cur
+  return empty(cur) ? {} : {'first': cur.first, 'first_drawn': cur.first_drawn, 'ended': cur.ended,
+        \ 'drawn': cur.drawn, 'done': cur.done, 'context': cur.context, 'cached': cur.cached}
+endfunction
+
 " :BufBridgeRestart: try the host again.
 function! bufbridge#suggest#reset() abort
   call bufbridge#suggest#dismiss()
@@ -119,6 +130,7 @@ function! bufbridge#suggest#dismiss() abort
   endif
   let cur = s:cur
   let s:cur = {}
+  let s:last = cur
   if !empty(cur.request)
     call bufbridge#host#cancel(cur.request)
   endif
@@ -205,6 +217,7 @@ endfunction
 
 " A new suggestion for the cursor, from the host.
 function! s:ask() abort
+  let started = reltime()
   let [lnum, col] = [line('.'), col('.')]
   try
     let [cmd, args] = bufbridge#cursor_command(lnum, col)
@@ -212,6 +225,7 @@ function! s:ask() abort
     return s:complain(substitute(v:exception, '^bufbridge: ', '', ''))
   endtry
   let cur = s:new(s:key())
+  let cur.started = started
   let params = {'args': args, 'text': join(getline(1, '$'), "\n") . "\n", 'cwd': getcwd()}
   let extra = bufbridge#ring#items(cur.buf, lnum)
   if !empty(extra)
@@ -237,6 +251,7 @@ function! s:new(key) abort
   return {'buf': bufnr(''), 'lnum': line('.'), 'pre': strpart(line, 0, col('.') - 1),
         \ 'post': strpart(line, col('.') - 1), 'text': '', 'typed': 0, 'full': '', 'key': a:key,
         \ 'request': {}, 'done': 0, 'started': reltime(), 'first': -1.0, 'ended': -1.0,
+        \ 'first_drawn': -1.0, 'drawn': -1.0,
         \ 'stderr': '', 'context': 0, 'cached': 0}
 endfunction
 
@@ -248,6 +263,9 @@ function! s:on_text(cur, text) abort
   let a:cur.text .= a:text
   if a:cur is s:cur
     call s:render(a:cur)
+    if a:cur.first_drawn < 0
+      let a:cur.first_drawn = reltimefloat(reltime(a:cur.started))
+    endif
   endif
 endfunction
 
@@ -279,6 +297,7 @@ function! s:on_done(cur, status, why) abort
     else
       call s:render(a:cur)
     endif
+    let a:cur.drawn = reltimefloat(reltime(a:cur.started))
     redrawstatus
   endif
 endfunction
@@ -318,7 +337,7 @@ function! s:from_cache() abort
   let cur.full = cur.text
   let cur.done = 1
   let cur.cached = 1
-  let [cur.first, cur.ended] = [0.0, 0.0]
+  let [cur.first, cur.ended, cur.first_drawn, cur.drawn] = [0.0, 0.0, 0.0, 0.0]
   let s:cur = cur
   call s:render(cur)
   return 1
