@@ -292,11 +292,7 @@ function! s:on_done(cur, status, why) abort
           \ : a:why !=# '' ? a:why : 'the suggestion failed (exit status ' . a:status . ')')
   endif
   if a:cur is s:cur
-    if bufbridge#suggest#text() ==# '' && a:cur.typed >= len(a:cur.text)
-      call s:clear(a:cur.buf)
-    else
-      call s:render(a:cur)
-    endif
+    call s:render(a:cur)
     let a:cur.drawn = reltimefloat(reltime(a:cur.started))
     redrawstatus
   endif
@@ -387,12 +383,14 @@ endfunction
 function! s:render(cur) abort
   call s:clear(a:cur.buf)
   let shown = strpart(a:cur.text, a:cur.typed)
-  if shown ==# '' || !bufloaded(a:cur.buf)
+  " With g:bufbridge_suggest_info, an empty suggestion still shows its info.
+  let info = get(g:, 'bufbridge_suggest_info', 0) && a:cur.done ? ' ' . s:info(a:cur) : ''
+  if shown ==# '' && info ==# '' || !bufloaded(a:cur.buf)
     return
   endif
   let lines = map(split(shown, "\n", 1), {_, line -> s:visible(line)})
+  let lines = empty(lines) ? [''] : lines
   let col = len(a:cur.pre) + a:cur.typed + 1
-  let info = get(g:, 'bufbridge_suggest_info', 0) && a:cur.done ? ' ' . s:info(a:cur) : ''
   if has('nvim')
     let opts = {'virt_text': [[lines[0], 'BufBridgeSuggestion']], 'virt_text_pos': 'inline'}
     if len(lines) > 1
@@ -425,12 +423,16 @@ function! s:visible(line) abort
   return substitute(line, '[[:cntrl:]]', '\=strtrans(submatch(0))', 'g')
 endfunction
 
+" The timing of a suggestion, and the filter's last note about it (say,
+" that the stop heuristics cut it to nothing).
 function! s:info(cur) abort
   if a:cur.cached
     return '(cached)'
   endif
-  return printf('(%s ms to first text, %d ms in all, %d B context)',
-        \ a:cur.first < 0 ? '-' : string(float2nr(a:cur.first * 1000)), float2nr(a:cur.ended * 1000), a:cur.context)
+  let notes = filter(split(a:cur.stderr, "\n"), {_, line -> line =~# '^bufbridge: note:'})
+  return printf('(%s ms to first text, %d ms in all, %d B context%s)',
+        \ a:cur.first < 0 ? '-' : string(float2nr(a:cur.first * 1000)), float2nr(a:cur.ended * 1000), a:cur.context,
+        \ empty(notes) ? '' : '; ' . substitute(notes[-1], '^bufbridge: note: ', '', ''))
 endfunction
 
 function! s:clear(buf) abort

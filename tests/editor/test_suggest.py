@@ -264,3 +264,36 @@ def test_context_is_a_ring_of_recent_chunks_from_the_project_never_a_secret(kind
     assert [item["filename"] for item in extra] == ["util.py"]
     assert extra[0]["text"] == (workdir / "util.py").read_text()
     assert "hunter2" not in server.requests[0].body.decode()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_moving_the_cursor_away_hides_the_suggestion(kind, start, server):
+    server.routes["/infill"] = fs.Reply(fs.llama_stream([SUGGESTION]))
+    editor = start(kind)
+    type_in_python(editor, ["x = 1"], "oy = ")
+    wait_shown(editor, SUGGESTION)
+    editor.feed("\x1b[D" if kind == "vim" else "<Left>")
+    wait_until(lambda: ghost(editor) == [] and suggestion(editor) == "", message="the suggestion hidden")
+    editor.feed(key(editor, "esc"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_functions_wire_any_key_and_the_info_says_how_long_it_took(kind, start, server):
+    server.routes["/infill"] = fs.Reply(fs.llama_stream([SUGGESTION]))
+    editor = start(kind, before=["let g:bufbridge_suggest_info = 1",
+                                 "imap <expr> <C-J> bufbridge#suggestion() !=# '' ? bufbridge#accept('word') : 'none'"])
+    editor.set_lines(["x = 1"])
+    editor.command("set filetype=python")
+    editor.feed("o\n" if kind == "vim" else "o<C-J>")  # Vim reads CTRL-J as a NL on the terminal
+    wait_until(lambda: editor.lines() == ["x = 1", "none"], message="the other branch of the <expr> map")
+    editor.feed("\x15y = " if kind == "vim" else "<C-U>y = ")
+    wait_shown(editor, SUGGESTION)
+    status = editor.eval("bufbridge#status()")
+    assert status.startswith("bufbridge: suggestion (") and "ms to first text" in status, status
+    assert "ms in all" in shown(editor)[2], "the info after the suggestion"
+    assert shown(editor)[2].startswith("print(y) (")
+    editor.feed("\n" if kind == "vim" else "<C-J>")
+    wait_until(lambda: editor.lines() == ["x = 1", "y = x"], message="the word accepted")
+    editor.feed(key(editor, "esc"))
+    wait_until(lambda: editor.eval("mode()") == "n", message="Normal mode")
+    assert editor.eval("bufbridge#accept('all')") == "", "nothing to accept outside Insert mode"
