@@ -310,13 +310,14 @@ endfunction
 " Every other listed, loaded, normal buffer with a name and at most
 " s:EXTRA_MAX_BYTES (with `project`, only those whose file is under the
 " current directory, symbolic links resolved), as {filename, text}, sorted
-" by name.
+" by name; never a chat or prose buffer.
 function! s:extras(buf, project) abort
   let items = []
   let root = s:real(getcwd())
   let root .= root =~# '[/\\]$' ? '' : '/'
   for info in getbufinfo({'buflisted': 1, 'bufloaded': 1})
     if info.bufnr == a:buf || info.name ==# '' || getbufvar(info.bufnr, '&buftype') !=# ''
+          \ || s:is_prose(getbufvar(info.bufnr, '&filetype'))
           \ || info.linecount > s:EXTRA_MAX_BYTES
           \ || a:project && stridx(s:real(info.name), root) != 0
       continue
@@ -327,6 +328,11 @@ function! s:extras(buf, project) abort
     endif
   endfor
   return sort(items, {a, b -> a.filename <# b.filename ? -1 : a.filename ># b.filename})
+endfunction
+
+" A chat or prose buffer: one of whose dotted filetype parts is a text filetype.
+function! s:is_prose(filetype) abort
+  return !empty(filter(split(a:filetype, '\.'), 'index(s:TEXT_FILETYPES, v:val) >= 0'))
 endfunction
 
 " The full path of a file with symbolic links resolved, also through a

@@ -194,6 +194,8 @@ def test_other_buffers_go_to_input_extra_in_sorted_order(kind, start, server, bo
     editor.command("edit a.py | call setline(1, 'A = 10')")  # modified: the buffer goes, not the file
     editor.command("edit big.py")  # 300 KB: too large to go
     editor.command("edit hidden.py | setlocal nobuflisted")
+    editor.command("edit talk.chat | call setline(1, ['!user', 'private']) | set filetype=bufbridge")  # a chat: never
+    editor.command("edit notes.txt | call setline(1, 'plans') | set filetype=text")  # prose: never
     editor.command("enew | setlocal buftype=nofile | file scratch.py | call setline(1, 'S = 1')")
     editor.command("edit sub/main.py | set filetype=python | call cursor(1, 6)")
     editor.command("BufBridgeInfill")
