@@ -265,6 +265,33 @@ def test_context_is_a_ring_of_recent_chunks_from_the_project_never_a_secret(kind
     assert extra[0]["text"] == (workdir / "util.py").read_text()
     assert "hunter2" not in server.requests[0].body.decode()
 
+    wait_until(lambda: editor.eval("mode()") == "n", message="Normal mode")
+    editor.feed("A2")  # another place: another request, with the very same context (the server's cache)
+    wait_until(lambda: len(server.requests) == 2, message="the second request")
+    assert server.requests[1].json["input_extra"] == extra
+    wait_shown(editor, "1")
+    editor.feed(key(editor, "esc"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_edit_goes_into_the_ring_but_not_into_a_request_near_it(kind, start, server, workdir):
+    server.routes["/infill"] = fs.Reply(fs.llama_stream(["1"]))
+    (workdir / "main.py").write_text("".join(f"a{i} = {i}\n" for i in range(100)))
+    editor = start(kind, before=["filetype on", "let g:bufbridge_suggest = 'manual'"])
+    editor.command("edit main.py | call cursor(90, 1)")
+    editor.feed("ix" + key(editor, "esc"))  # an edit at line 90: the lines around it become a chunk
+    wait_until(lambda: editor.eval("len(bufbridge#ring#chunks())") == 1, message="the chunk")
+    assert editor.eval("bufbridge#ring#chunks()[0].first") == 58
+
+    for line, sent in [(85, []), (5, ["main.py"])]:  # near the chunk: left out; far from it: sent
+        editor.command(f"call cursor({line}, 1)")
+        editor.feed("i" + key(editor, "c-g s"))
+        count = len(server.requests) + 1
+        wait_until(lambda: len(server.requests) == count, message=f"the request at line {line}")
+        assert [item["filename"] for item in server.requests[-1].json.get("input_extra", [])] == sent
+        editor.feed(key(editor, "esc"))
+        wait_until(lambda: editor.eval("mode()") == "n", message="Normal mode")
+
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_moving_the_cursor_away_hides_the_suggestion(kind, start, server):
