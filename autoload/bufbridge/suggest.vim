@@ -112,6 +112,10 @@ function! bufbridge#suggest#changed() abort
     return
   endif
   call bufbridge#suggest#dismiss()
+  " Replace mode: a suggestion would be typed over.
+  if mode() =~# '^R'
+    return
+  endif
   if s:trigger(bufnr('')) ==# 'auto' && !pumvisible() && !exists('b:bufbridge_job')
     if s:from_cache()
       return
@@ -140,7 +144,9 @@ endfunction
 " <Plug>(bufbridge-suggest): ask now, whatever the trigger (unless 'off').
 function! bufbridge#suggest#now() abort
   call bufbridge#suggest#dismiss()
-  if s:trigger(bufnr('')) ==# 'off'
+  if s:no_host
+    call s:say('suggestions need the bufbridge host, which could not start; :BufBridgeRestart tries again')
+  elseif s:trigger(bufnr('')) ==# 'off'
     call s:say('suggestions are off in this buffer (:help g:bufbridge_suggest)')
   elseif !s:from_cache()
     call s:ask()
