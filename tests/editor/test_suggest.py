@@ -6,6 +6,7 @@ exactly what the server streams.
 """
 
 import json
+import sys
 
 import pytest
 
@@ -324,3 +325,26 @@ def test_the_functions_wire_any_key_and_the_info_says_how_long_it_took(kind, sta
     editor.feed(key(editor, "esc"))
     wait_until(lambda: editor.eval("mode()") == "n", message="Normal mode")
     assert editor.eval("bufbridge#accept('all')") == "", "nothing to accept outside Insert mode"
+
+
+NO_HOST = "import sys\nif sys.argv[-1] == 'host': sys.exit(2)\nfrom bridge.cli import entry\nentry()"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_without_a_host_suggestions_say_so_once_and_stop_asking(kind, start_editor, box, server, tmp_path):
+    server.routes["/infill"] = fs.Reply(fs.llama_stream(["1"]))
+    script = tmp_path / "nohost.py"
+    script.write_text(NO_HOST)
+    editor = start_editor(kind, command=[sys.executable, str(script)], before=[NO_PROVIDER, BOX])
+    editor.kind = kind
+    type_in_python(editor, ["x = 1"], "oy = ")
+    wait_until(lambda: "could not start" in editor.messages(), message="the message")
+    editor.feed("ab")
+    wait_until(lambda: editor.lines()[-1] == "y = ab", message="typing")
+    editor.feed(key(editor, "esc"))
+    wait_until(lambda: editor.eval("mode()") == "n", message="Normal mode")
+    assert editor.eval("bufbridge#suggest#trigger(bufnr(''))") == "off"
+    assert len([line for line in editor.messages().splitlines() if "could not start" in line]) == 1
+    assert server.requests == []
+    editor.command("BufBridgeInfill")  # the command still works, a process per request
+    wait_until(lambda: len(server.requests) == 1, message="the infill")
