@@ -61,7 +61,8 @@ function! bufbridge#status(...) abort
   let state = s:running(buf)
   if empty(state)
     let vars = getbufvar(buf, '')
-    return type(vars) == v:t_dict && get(vars, 'bufbridge_failed') ? 'bufbridge: failed' : ''
+    return type(vars) == v:t_dict && get(vars, 'bufbridge_failed') ? 'bufbridge: failed'
+          \ : exists('g:autoloaded_bufbridge_suggest') ? bufbridge#suggest#status(buf) : ''
   endif
   if s:waiting(state)
     return printf('bufbridge: waiting %ds', float2nr(reltimefloat(reltime(state.started))))
@@ -153,11 +154,22 @@ endfunction
 function! s:new_state(buf, mode, cmd) abort
   let s:next_key += 1
   let after = a:mode ==# 'send' ? [line('$'), len(getline('$')) + 1]
-        \ : [line('.'), a:mode ==# 'cursor' ? col('.') : 1]
+        \ : [line('.'), a:mode ==# 'cursor' ? s:infill_col() : 1]
   return {'key': s:next_key, 'buf': a:buf, 'mode': a:mode, 'cmd': a:cmd, 'started': reltime(),
         \ 'id': 0, 'written': 0, 'after': after, 'broken': '',
         \ 'stopped': 0, 'gone': 0, 'exited': 0, 'closed': 0, 'status': 0,
         \ 'stderr': '', 'input': '', 'extra': '', 'options': []}
+endfunction
+
+" Where cursor infill goes in: before the character under the cursor, as
+" Insert mode types; but in Normal mode on the last character of a line,
+" after it (the cursor cannot be past it), unless it closes something.
+function! s:infill_col() abort
+  let last = matchstr(getline('.'), '.$')
+  if mode() ==# 'n' && last !=# '' && col('.') + len(last) - 1 == len(getline('.')) && last !~# '[])}>"''`]'
+    return col('.') + len(last)
+  endif
+  return col('.')
 endfunction
 
 " What the request needs besides the buffer, gathered before the job starts.
@@ -235,14 +247,39 @@ function! s:arguments(state) abort
   if a:state.mode !=# 'cursor'
     return []
   endif
-  let [lnum, col] = bufbridge#reply#point(a:state)
-  let args = ['--infill-at', lnum . ':' . col, '--repo', fnamemodify(getcwd(), ':t')]
-  let name = bufname(a:state.buf)
-  if name !=# ''
-    let args += ['--filename', fnamemodify(name, ':.')]
-  endif
-  let args += a:state.options
+  let args = s:cursor_arguments(a:state.buf, bufbridge#reply#point(a:state)) + a:state.options
   return args + (empty(a:state.extra) ? [] : ['--extra-json', a:state.extra])
+endfunction
+
+function! s:cursor_arguments(buf, point) abort
+  let args = ['--infill-at', a:point[0] . ':' . a:point[1], '--repo', fnamemodify(getcwd(), ':t')]
+  let name = bufname(a:buf)
+  return args + (name ==# '' ? [] : ['--filename', fnamemodify(name, ':.')])
+endfunction
+
+" For autoload/bufbridge/suggest.vim {{{1
+
+" The command, and the arguments of a cursor infill at [lnum, col] of the
+" current buffer (with the user's infill options); raises 'bufbridge: ...'.
+function! bufbridge#cursor_command(lnum, col) abort
+  return [s:command(), s:cursor_arguments(bufnr(''), [a:lnum, a:col]) + s:infill_options()]
+endfunction
+
+" Suggestions (autoload/bufbridge/suggest.vim) {{{1
+
+" The suggestion shown now, '' when none.
+function! bufbridge#suggestion() abort
+  return bufbridge#suggest#text()
+endfunction
+
+" The keys that accept the suggestion shown ('all', its first 'line' or next
+" 'word'), for an <expr> mapping; '' when none shows.
+function! bufbridge#accept(...) abort
+  return bufbridge#suggest#accept_keys(get(a:, 1, 'all'))
+endfunction
+
+function! bufbridge#is_source(filetype) abort
+  return s:is_source(a:filetype)
 endfunction
 
 " Which other buffers go along as context with cursor infill: 'project',
@@ -273,13 +310,14 @@ endfunction
 " Every other listed, loaded, normal buffer with a name and at most
 " s:EXTRA_MAX_BYTES (with `project`, only those whose file is under the
 " current directory, symbolic links resolved), as {filename, text}, sorted
-" by name.
+" by name; never a chat or prose buffer.
 function! s:extras(buf, project) abort
   let items = []
   let root = s:real(getcwd())
   let root .= root =~# '[/\\]$' ? '' : '/'
   for info in getbufinfo({'buflisted': 1, 'bufloaded': 1})
     if info.bufnr == a:buf || info.name ==# '' || getbufvar(info.bufnr, '&buftype') !=# ''
+          \ || s:is_prose(getbufvar(info.bufnr, '&filetype'))
           \ || info.linecount > s:EXTRA_MAX_BYTES
           \ || a:project && stridx(s:real(info.name), root) != 0
       continue
@@ -290,6 +328,11 @@ function! s:extras(buf, project) abort
     endif
   endfor
   return sort(items, {a, b -> a.filename <# b.filename ? -1 : a.filename ># b.filename})
+endfunction
+
+" A chat or prose buffer: one of whose dotted filetype parts is a text filetype.
+function! s:is_prose(filetype) abort
+  return !empty(filter(split(a:filetype, '\.'), 'index(s:TEXT_FILETYPES, v:val) >= 0'))
 endfunction
 
 " The full path of a file with symbolic links resolved, also through a
@@ -611,6 +654,9 @@ endfunction
 " could not start).
 function! bufbridge#restart() abort
   let s:no_host = 0
+  if exists('g:autoloaded_bufbridge_suggest')
+    call bufbridge#suggest#reset()
+  endif
   call bufbridge#host#stop()
   call s:say('bufbridge: the host will start again with the next request')
   return ''

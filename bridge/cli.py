@@ -64,12 +64,13 @@ def seconds(text):
     return value
 
 
-def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport=None, cwd=None, cancel=None):
+def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport=None, cwd=None, cancel=None, extra=()):
     """Run the filter; return the exit status.
 
     ``cwd``: where relative paths start (default: the current folder).
     ``cancel``: a ``send.Cancel`` another thread may fire to stop the request
     at once (the editor host's ``cancel``).
+    ``extra``: ``fim.Extra`` context for cursor infill, after the ``--extra`` files, in this order (the host's ``extra``).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     env = os.environ if env is None else env
@@ -85,6 +86,7 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
         return bench_main(argv[1:], env=env, stdout=stdout, stderr=stderr, transport=transport)
     try:
         args = parser().parse_args(argv)
+        args.extra_items = tuple(extra)
     except UsageError as err:
         print(f"{parser().format_usage()}bufbridge: error: {err}", file=stderr)
         return 2

@@ -262,7 +262,8 @@ def plan(text, env, args, cwd=None):
         max_ms=args.max_ms,
     )
     left_out = []
-    extras = fit_extras(read_extras(args.extra, args.extra_json, filename, left_out, cwd), args.extra_tokens)
+    extras = read_extras(args.extra, args.extra_json, filename, left_out, cwd) + getattr(args, "extra_items", ())
+    extras = fit_extras(extras, args.extra_tokens)
     if left_out:
         doc.notes.append(f"left out {len(left_out)} context file{'s' if len(left_out) != 1 else ''} that look like secrets: {', '.join(left_out)}")
     doc.mode, doc.prepend, doc.debug = "infill", "", doc.debug or args.debug

@@ -45,6 +45,22 @@ def decode(line):
     return Ask(message[0], params["method"], {k: v for k, v in params.items() if k != "method"})
 
 
+MAX_EXTRA = 64  # context items in one request's ``extra``
+
+
+def extra_items(value):
+    """A request's ``extra`` param as (filename, text) pairs, in order; ProtocolError when it is not a list of such objects."""
+    if value is None:
+        return []
+    ok = isinstance(value, list) and len(value) <= MAX_EXTRA and all(
+        isinstance(item, dict) and isinstance(item.get("filename"), str) and isinstance(item.get("text"), str)
+        for item in value
+    )
+    if not ok:
+        raise ProtocolError(f"extra must be a list of at most {MAX_EXTRA} {{\"filename\": ..., \"text\": ...}} objects")
+    return [(item["filename"], item["text"]) for item in value]
+
+
 def answer(ask_id, result):
     """The line that answers ask ``ask_id``."""
     return _line([ask_id, result])

@@ -17,7 +17,7 @@ import io
 import sys
 import threading
 
-from .. import __version__
+from .. import __version__, files
 from . import protocol
 
 CANCEL_WAIT = 2.0  # seconds a cancelled request may take to notice before the host exits anyway
@@ -31,9 +31,14 @@ class Job:
     """One request: its thread, and the Cancel that stops it."""
 
     def __init__(self, host, ident, params):
+        from ..fim import Extra
         from ..send import Cancel
 
         self.host, self.id = host, ident
+        # Context for cursor infill, inline (no temporary file); a name that looks like a secret never goes (rule 6).
+        items = protocol.extra_items(params.get("extra"))
+        self.extra = tuple(Extra(name, text) for name, text in items if not files.looks_secret(name))
+        self.left_out = sorted({name for name, _ in items if files.looks_secret(name)})
         self.argv = [*host.options, *(str(arg) for arg in params.get("args", []))]
         self.text = params.get("text", "")
         self.cwd = params.get("cwd") if isinstance(params.get("cwd"), str) else None
@@ -47,11 +52,14 @@ class Job:
     def run(self):
         stderr = JobStderr(self)
         status = 1
+        if self.left_out:
+            stderr.write(f"bufbridge: note: left out {len(self.left_out)} context item{'s' if len(self.left_out) != 1 else ''}"
+                         f" that look like secrets: {', '.join(self.left_out)}\n")
         try:
             status = self.host.pipeline(
                 self.argv, stdin=io.BytesIO(self.text.encode("utf-8", errors="surrogatepass")),
                 stdout=JobStdout(self), stderr=stderr, env=self.host.env, transport=self.host.transport,
-                cwd=self.cwd, cancel=self.stop,
+                cwd=self.cwd, cancel=self.stop, extra=self.extra,
             )
         except BaseException as err:  # a bug: reported as the request's end, never the host's
             stderr.write(f"bufbridge: internal error: {type(err).__name__}: {err}; please report it\n")
@@ -155,7 +163,10 @@ class Host:
         return {"version": __version__, "protocol": protocol.VERSION}
 
     def do_request(self, ask):
-        job = Job(self, ask.id, ask.params)
+        try:
+            job = Job(self, ask.id, ask.params)
+        except protocol.ProtocolError as err:
+            return {"error": str(err)}
         with self.jobs_lock:
             if ask.id in self.jobs:
                 return {"error": f"request {ask.id} is already running"}

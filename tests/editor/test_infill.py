@@ -188,7 +188,7 @@ def test_the_infill_mode_follows_the_filetype_and_the_options(kind, start, serve
     else:  # the editor's settings, the reply at the cursor
         assert (len(other.requests), len(server.requests)) == (0, 1)
         assert server.requests[0].json["input_prefix"] == source_of(text[:2])
-        assert editor.lines() == text[:2] + ["Xb"]
+        assert editor.lines() == text[:2] + ["bX"]  # Normal mode on a line's last character: after it
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -215,6 +215,8 @@ def test_other_buffers_go_to_input_extra_in_sorted_order(kind, start, server, bo
     editor.command("edit a.py | call setline(1, 'A = 10')")  # modified: the buffer goes, not the file
     editor.command("edit big.py")  # 300 KB: too large to go
     editor.command("edit hidden.py | setlocal nobuflisted")
+    editor.command("edit talk.chat | call setline(1, ['!user', 'private']) | set filetype=bufbridge")  # a chat: never
+    editor.command("edit notes.txt | call setline(1, 'plans') | set filetype=text")  # prose: never
     editor.command("enew | setlocal buftype=nofile | file scratch.py | call setline(1, 'S = 1')")
     editor.command("edit sub/main.py | set filetype=python | call cursor(1, 6)")
     editor.command("BufBridgeInfill")
@@ -306,21 +308,51 @@ def test_stop_keeps_what_cursor_infill_wrote(kind, start, server, box):
     wait_until(lambda: editor.lines() == text, message="one u to remove it")
 
 
+# (the line, keys to the place in Insert mode, the reply, the lines after it, the cursor after it, the prompt)
+FROM_INSERT = [
+    ("x = max(1, ", "A", ["2)"], ["x = max(1, 2)"], [1, 14], "x = max(1, "),
+    ("x = max(1, )", "A<Left>", ["a,\n", "    b"], ["x = max(1, a,", "    b)"], [2, 6], "x = max(1, "),
+]
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_cursor_infill_from_insert_mode_fills_in_at_the_end_of_the_line(kind, start, server, box):
-    server.routes["/infill"] = fs.Reply(fs.llama_stream(["2)"]))
-    editor = start(kind, before=[BOX, "imap <C-G>i <Plug>(bufbridge-infill)"])
-    text = ["x = max(1, ", "print(x)"]
-    editor.set_lines(text)
+@pytest.mark.parametrize(("line", "keys", "reply", "after", "cursor", "prompt"), FROM_INSERT)
+def test_cursor_infill_from_insert_mode_leaves_the_cursor_after_it_in_both_editors(kind, start, server, box,
+                                                                                     line, keys, reply, after, cursor, prompt):
+    server.routes["/infill"] = fs.Reply(fs.llama_stream(reply))
+    editor = start(kind, before=[BOX])  # <C-G>i is the default key
+    editor.set_lines([line, "print(x)"])
     editor.command("set filetype=python | call cursor(1, 1)")
-    editor.feed("A\x07i" if kind == "vim" else "A<C-G>i")
+    keys += "<C-G>i"
+    editor.feed(keys.replace("<Left>", "\x1b[D").replace("<C-G>", "\x07") if kind == "vim" else keys)
     wait_until(lambda: server.requests, message="the request")
     wait_done(editor)
+    assert editor.eval("[mode(), line('.'), col('.')]") == ["i", *cursor], "typing goes on after the infill"
     editor.feed("\x1b" if kind == "vim" else "<Esc>")
 
-    assert server.requests[0].json["prompt"] == "x = max(1, "
-    assert server.requests[0].json["input_suffix"] == "\nprint(x)\n"
-    assert editor.lines() == ["x = max(1, 2)", "print(x)"]
+    assert server.requests[0].json["prompt"] == prompt
+    assert editor.lines() == [*after, "print(x)"]
+
+
+# (the line, the cursor column in Normal mode, the line after an infill of "X", the cursor column after it)
+END_OF_LINE = [
+    ("print(x", 7, "print(xX", 7),      # the last character: after it
+    ("x = ()", 6, "x = (X)", 7),        # a closing bracket: before it
+    ("s = 'a'", 7, "s = 'aX'", 8),      # a closing quote: before it
+    ("y = é", 5, "y = éX", 5),          # a last character of two bytes
+    ("abc d", 3, "abXc d", 4),          # elsewhere: before the character under the cursor
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("line", "col", "after", "cursor"), END_OF_LINE)
+def test_normal_mode_infill_at_the_end_of_a_line_goes_after_its_last_character(kind, start, server, box, line, col, after, cursor):
+    server.routes["/infill"] = fs.Reply(fs.llama_stream(["X"]))
+    editor = start(kind, before=[BOX])
+    infill_in_python(editor, [line, "z"], 1, col)
+    wait_done(editor)
+    assert editor.lines() == [after, "z"]
+    assert editor.eval("[line('.'), col('.')]") == [1, cursor], "the cursor stays on its character"
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -292,3 +292,28 @@ def test_cursor_infill_reads_extra_files_and_names_the_repository_from_its_own_f
         assert done["status"] == 0, stderr
         prompt = server.requests[-1].json["prompt"]
         assert f"<|repo_name|>{name}" in prompt and f"HELPER = '{name}'" in prompt
+
+
+def test_extra_context_goes_inline_in_its_order_and_never_a_secret(host, server, isolated_config):
+    (isolated_config / "profiles").mkdir()
+    (isolated_config / "profiles" / "local.profile").write_text(f"!api {server.url}/\n")
+    server.routes["/infill"] = Reply(fs.llama_stream(["1"]))
+    extra = [{"filename": "z.py", "text": "Z = 1\n"}, {"filename": "a.py", "text": "A = 1\n"},
+             {"filename": "z.py", "text": "Z2 = 2\n"}, {"filename": "conf/.env", "text": "TOKEN=hunter2\n"},
+             {"filename": ".ssh/config", "text": "Host x\n"}]
+    args = ["--infill-at", "1:5", "--profile", "local", "--no-stop", "all"]
+    text, stderr, done = host.reply(host.ask("request", text="x = \n", args=args, extra=extra))
+    assert done["status"] == 0, stderr
+    assert text == "1"
+    sent = server.requests[-1].json["input_extra"]
+    assert sent == extra[:3], "chunks go in the editor's order, two of one file included"
+    assert "hunter2" not in server.requests[-1].body.decode()
+    assert "left out 2 context items that look like secrets: .ssh/config, conf/.env" in stderr
+
+
+@pytest.mark.parametrize("extra", [{"filename": "a"}, [{"filename": "a", "text": 1}], ["x"], [{"text": "t"}],
+                                   [{"filename": "a", "text": ""}] * 65])
+def test_a_bad_extra_is_refused_and_the_host_goes_on(host, extra):
+    answer = host.answer(host.ask("request", text="x\n", args=["--infill-at", "1:1"], extra=extra))
+    assert answer["error"].startswith("extra must be a list of at most 64")
+    assert host.answer(host.ask("version"))["protocol"] == 1
