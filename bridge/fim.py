@@ -14,6 +14,7 @@ send, stream; this module adds the pieces around the cursor:
 * ``infill_fields``/``template_fields``: the body for llama.cpp ``/infill``
   (``input_extra``, ``n_indent``) or for a template over ``completions``
   (repository-level form when the template has one);
+* ``predict_limit``: the server's token limit, sized to the line budget;
 * ``plan``: the Request and the ``stops.StopFilter`` that ends the completion.
 """
 
@@ -30,7 +31,9 @@ from .fimopts import (  # noqa: F401  (re-exported: the defaults live with the o
     DEFAULT_EXTRA_TOKENS,
     DEFAULT_PREFIX_LINES,
     DEFAULT_SUFFIX_LINES,
+    MAX_PREDICT_TOKENS,
     SUFFIX_SHARE,
+    TOKENS_PER_LINE,
     add_arguments,
 )
 
@@ -238,6 +241,18 @@ def template_fields(template, ctx, extras, filename=None, repo="project"):
         raise
 
 
+def predict_limit(settings, rules):
+    """``{"max_tokens": N}`` for the line budget (lines × TOKENS_PER_LINE, at most MAX_PREDICT_TOKENS).
+
+    Empty when a profile set ``max_tokens`` or ``n_predict`` (or deleted one):
+    the user's value wins. Empty too without a line budget (``--no-stop
+    max-lines``): the body keeps the buffer language's default.
+    """
+    if not rules.on("max-lines") or any(s.key in ("max_tokens", "n_predict") for s in settings):
+        return {}
+    return {"max_tokens": min(MAX_PREDICT_TOKENS, rules.max_lines * TOKENS_PER_LINE)}
+
+
 # --- the whole plan ---------------------------------------------------------------
 
 
@@ -270,7 +285,7 @@ def plan(text, env, args, cwd=None):
         fields = infill_fields(ctx, extras, heuristics)
     else:
         fields = template_fields(template, ctx, extras, filename, args.repo or _folder_name(cwd))
-    request = build(doc, fields=fields)
+    request = build(doc, fields={**predict_limit(doc.settings, heuristics), **fields})
     heuristics = replace(heuristics, stop=_stop_strings(request) if heuristics.on("stop-strings") else ())
     return request, stops.StopFilter(ctx, heuristics)
 

@@ -10,6 +10,13 @@ after a finished body, at a bracket that closes a scope the code after the
 cursor already closes, or at a line or time budget. When it says stop, the
 caller closes the connection, which is what stops the server generating.
 
+The time budget is checked as each piece of text arrives, not only at line
+ends, so one endless line cannot outlast it. When it runs out inside a line,
+the lines already complete are kept and the unfinished one is dropped; when
+the completion has no complete line yet, its first line is kept up to its
+last word boundary (a name or number still being written goes), so a slow
+one-line suggestion still gives what it has.
+
 A line is written only once it is complete and has passed every check, so
 nothing written ever has to be taken back; blank lines wait for the next
 kept line (trailing ones are dropped). Each heuristic has a name
@@ -32,7 +39,7 @@ NAMES = (
     "new-definition",  # def/func/function/class at the enclosing level after a finished body
     "brackets",  # a closing bracket for a scope the text after the cursor closes
     "max-lines",  # a line budget
-    "max-time",  # a time budget, checked when a line is complete
+    "max-time",  # a time budget, checked as each piece of text arrives
     "trim",  # trailing whitespace and trailing blank lines removed
     "drop-empty",  # a whitespace-only suggestion becomes nothing
 )
@@ -482,6 +489,8 @@ class StopFilter:
         if hit and not self.done:
             self.reason = "stop-strings"
             out.append(self._end())
+        if not self.done and self._time_up():
+            out.append(self._expire())
         return "".join(out), self.done
 
     def finish(self):
@@ -514,14 +523,26 @@ class StopFilter:
             self.done = True
         return out + (self._close() if self.done else "")
 
+    def _expire(self):
+        """The time budget ran out inside a line: end with the complete lines, or with the first line up to its last word boundary."""
+        line, self.pending = "".join(self.pending), []
+        self.strings.held = ""  # it may be the start of a stop string
+        if self.written:
+            self.done, self.reason = True, "max-time"
+            return self._close()
+        return self._line(_without_last_word(line), last=True)  # checked like any line; the budget then ends it
+
     def _over_budget(self):
         if self.rules.on("max-lines") and self.index >= self.rules.max_lines:
             self.reason = "max-lines"
             return True
-        if self.rules.on("max-time") and self._elapsed_ms() >= self.rules.max_ms:
+        if self._time_up():
             self.reason = "max-time"
             return True
         return False
+
+    def _time_up(self):
+        return self.rules.on("max-time") and self._elapsed_ms() >= self.rules.max_ms
 
     def _elapsed_ms(self):
         """Time since the first text; none has passed when the completion is empty (no text ever came)."""
@@ -660,6 +681,14 @@ class StopFilter:
             scope.definition, scope.body_seen = indent_of(full), has_body(full)
         elif scope.definition is not None and indent_of(full) > scope.definition:
             scope.body_seen = True
+
+
+def _without_last_word(line):
+    """``line`` without the word characters at its end (a name or number that may be unfinished)."""
+    return line[: len(line) - len(_WORD_START.match(line[::-1]).group())]
+
+
+_WORD_START = re.compile(r"\w*")
 
 
 def trims_end(ctx):

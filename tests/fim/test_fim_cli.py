@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -120,6 +121,36 @@ def test_time_budget(server, env):
     assert (status, out) == (0, "a = 1\n    b = 2")
     assert server.requests[0].json["t_max_predict_ms"] == 150
     assert server.wait_for_disconnect(5)
+
+
+def test_the_time_budget_is_a_hard_cap_inside_one_endless_line(server, env):
+    """The 49 s report: one line that never ends. The budget ends it and the connection closes."""
+    tokens = ["return [", *[piece for n in range(400) for piece in (str(n), ", ")]]
+    script = [item for piece in tokens for item in (*fs.llama_stream([piece], stop=False), fs.Pause(0.05))]  # 40 s if nothing stops it
+    server.reply = fs.Reply(script + [fs.HOLD])
+    started = time.monotonic()
+    status, out, err = bufbridge(["--infill-at", AT, "--max-ms", "300"], SOURCE, env)
+    assert time.monotonic() - started < 10
+    assert status == 0 and out.startswith("return [0, 1") and out.endswith(","), (out, err)  # up to its last whole word
+    assert server.wait_for_disconnect(5)
+    assert server.requests[0].json["t_max_predict_ms"] == 300
+
+
+@pytest.mark.parametrize("profile, argv, expected", [
+    ("", [], {"max_tokens": 40 * 32}),  # the default line budget × 32 tokens a line
+    ("", ["--max-lines", "3"], {"max_tokens": 96}),
+    ("", ["--max-lines", "500"], {"max_tokens": 2000}),  # capped: never more than the old default
+    ("", ["--no-stop", "max-lines"], {"max_tokens": 2000}),  # no line budget: the buffer language's default
+    ("!:max_tokens 7\n", ["--max-lines", "3"], {"max_tokens": 7}),  # the user's value wins
+    ("!:n_predict 64\n", [], {"max_tokens": 2000, "n_predict": 64}),  # llama.cpp reads n_predict first: left alone
+    ("!:max_tokens\n", [], {}),  # deleted by the profile: stays deleted
+])
+@pytest.mark.parametrize("fim", [[], ["--fim", "qwen"]], ids=["infill", "template"])
+def test_the_token_limit_follows_the_line_budget(env, isolated_config, server, profile, argv, expected, fim):
+    (isolated_config / "profiles" / "sized.profile").write_text(f"!api {server.url}/\n{profile}")
+    status, out, _ = bufbridge(["--infill-at", AT, "--profile", "sized", "--debug", *fim, *argv], SOURCE, env)
+    body = json.loads(out.strip().split("\n")[-1])
+    assert status == 0 and {k: body[k] for k in ("max_tokens", "n_predict") if k in body} == expected
 
 
 def test_verbose_names_the_heuristic(server, env):

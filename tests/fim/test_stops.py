@@ -1,5 +1,7 @@
 """The streaming stop heuristics, one by one, with every other heuristic off where that isolates them."""
 
+from dataclasses import replace
+
 import pytest
 
 from bridge import fim, stops
@@ -219,15 +221,80 @@ def test_line_budget():
     assert run("█", "a\nb\nc\nd\ne\n", only=["max-lines"], max_lines=3)[:3] == ("a\nb\nc", "max-lines", True)
 
 
-def test_time_budget_stops_at_the_end_of_a_line():
-    ticks = iter([0.0, 0.1, 0.2, 0.9, 5.0, 5.0, 5.0])
-    f = stops.StopFilter(context("█"), stops.Rules(frozenset({"max-time", "trim"}), max_ms=500), clock=lambda: next(ticks))
-    assert f.feed("a = 1") == ("", False)  # not a whole line yet: no clock check
-    assert f.feed("\n") == ("a = 1", False)  # 0.1 s
-    assert f.feed("b = 2\n") == ("\nb = 2", False)  # 0.2 s
+class Clock:
+    """A clock the test moves: ``now`` seconds."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def timed(marked="█", max_ms=500, enabled=("max-time", "trim", "drop-empty"), filename="x.py"):
+    clock = Clock()
+    return stops.StopFilter(context(marked, filename), stops.Rules(frozenset(enabled), max_ms=max_ms), clock=clock), clock
+
+
+def test_time_budget_at_the_end_of_a_line():
+    f, clock = timed()
+    assert f.feed("a = 1\n") == ("a = 1", False)
+    clock.now = 0.2
+    assert f.feed("b = 2\n") == ("\nb = 2", False)
+    clock.now = 0.9
     assert f.feed("c = 3\n") == ("\nc = 3", True)  # 0.9 s > 0.5 s: this line is the last
     assert f.reason == "max-time"
     assert f.feed("d = 4\n") == ("", True)
+
+
+def test_time_budget_inside_a_line_is_a_hard_cap():
+    """One endless line (the 49 s report): the budget ends it while no line end ever comes."""
+    f, clock = timed("def f():\n    x = 1\n    █\n", max_ms=500)
+    assert f.feed("y = 2\n    z = [1") == ("y = 2", False)
+    for n in range(2, 40):
+        clock.now = n * 0.05
+        written, done = f.feed(f", {n}")
+        if done:
+            break
+    assert (clock.now, written, f.reason) == (0.5, "", "max-time")  # the unfinished line is dropped
+
+
+def test_time_budget_inside_the_first_line_keeps_it_up_to_its_last_word():
+    f, clock = timed("total = █\n")
+    assert f.feed("compute(a, b) + offs") == ("", False)
+    clock.now = 0.6
+    assert f.feed("et_va") == ("compute(a, b) +", True)  # "offset_va..." may be unfinished; the space before it goes (trim)
+    assert f.reason == "max-time" and f.finish() == ""
+
+
+def test_time_budget_inside_a_line_after_blank_lines():
+    f, clock = timed("def f():\n    █\n")
+    assert f.feed("\n\n    return g(x") == ("", False)
+    clock.now = 1.0
+    assert f.feed("y") == ("\n\n    return g(", True)
+
+
+def test_time_budget_does_not_write_the_start_of_a_stop_string():
+    f, clock = timed("x = █\n", enabled=("max-time", "stop-strings", "trim", "drop-empty"))
+    f = stops.StopFilter(f.ctx, replace(f.rules, stop=("<|file_sep|>",)), clock=clock)
+    assert f.feed("1 + 2 <|file") == ("", False)
+    clock.now = 0.5
+    assert f.feed("") == ("1 + 2", True)
+
+
+def test_time_budget_still_runs_the_other_checks_on_the_cut_line():
+    f, clock = timed("y = max(█)\n", enabled=("max-time", "suffix-repeat", "brackets", "trim", "drop-empty"))
+    assert f.feed("a, b)  # and so on and so") == ("", False)
+    clock.now = 0.7
+    assert f.feed(" on") == ("a, b", True)
+    assert f.reason == "brackets"  # the call the text after the cursor closes
+
+
+def test_time_budget_off():
+    f, clock = timed(enabled=("trim",))
+    clock.now = 100.0
+    assert f.feed("a = [1, 2") == ("", False)
+    assert f.finish() == "a = [1, 2"
 
 
 # --- trim and empty -------------------------------------------------------------------
