@@ -242,7 +242,8 @@ def run(request, out, stderr, args, transport, stops=None, cancel=None):
             response.close()  # closing the connection is what stops generation on the server
     if stops is not None and stops.reason and args.verbose:
         print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
-    write_notes(request, out, stderr, [format_stats(stats)] if request.stats else [])
+    empty = stops.empty_note() if stops is not None else None  # an insertion that is nothing says why
+    write_notes(request, out, stderr, ([empty] if empty else []) + ([format_stats(stats)] if request.stats else []))
     return 0
 
 

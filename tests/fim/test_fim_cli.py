@@ -153,6 +153,18 @@ def test_the_token_limit_follows_the_line_budget(env, isolated_config, server, p
     assert status == 0 and {k: body[k] for k in ("max_tokens", "n_predict") if k in body} == expected
 
 
+@pytest.mark.parametrize("script, note", [
+    (fs.llama_stream([]), "bufbridge: nothing to insert: the server sent no text\n"),
+    (fs.llama_stream(["\n", "\n"]), "bufbridge: nothing to insert: the model wrote only whitespace (2 characters)\n"),
+    (fs.llama_stream(["\n", "def", " norm3", "(v):\n"], stop=False) + [fs.HOLD],
+     "bufbridge: nothing to insert: the dedent heuristic cut the model's 15 characters to nothing"
+     " (the first line was indented less than the cursor's block); --no-stop dedent keeps them\n"),
+])
+def test_an_empty_insertion_says_why_on_one_line(server, env, script, note):
+    server.reply = fs.Reply(script)
+    assert bufbridge(["--infill-at", AT], SOURCE, env) == (0, "", note)
+
+
 def test_verbose_names_the_heuristic(server, env):
     server.reply = fs.Reply(fs.llama_stream(RUNAWAY))
     _, _, err = bufbridge(["--infill-at", AT, "-v"], SOURCE, env)

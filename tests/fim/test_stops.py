@@ -139,6 +139,72 @@ def test_a_closing_brace_the_suffix_already_has_is_cut():
     assert run(src, "return x;\n}\n\nint g(void)\n", only=["dedent"], filename="f.c")[0] == "return x;"
 
 
+# the cursor on an empty line inside a body: lines at the definition's level after it are cut
+EMPTY_LINE_IN_BODY = [
+    # (what, source, model text, kept, filename)
+    ("py, column 1, the body goes on below", "def f(x):\n    y = x + 1\n█\n    return y\n",
+     "print(f(2))\nx = 3\n", "", "x.py"),
+    ("py, column 1, a body line then top-level code", "def f(x):\n    y = x + 1\n█\n    return y\n",
+     "    z = y\nprint(f(2))\n", "    z = y", "x.py"),
+    ("py, indentation typed, a blank line then a new function", "def f(x):\n    █\n",
+     "\n\ndef g():\n    return 1\n", "", "x.py"),
+    ("py, between methods: the class body goes on below", "class A:\n    def f(self):\n        return 1\n█\n    def g(self):\n        return 2\n",
+     "    def h(self):\n        return 3\n\na = A()\n", "    def h(self):\n        return 3", "x.py"),
+    ("c, body not closed yet", "int f(int x)\n{\n    int y = x;\n█\n",
+     "    return y;\n}\n\nstatic int z;\nint k = 3;\n", "    return y;\n}", "x.c"),
+    ("c, indentation typed, body not closed", "int f(int x)\n{\n    int y = x;\n    █\n",
+     "return y;\n}\n\nstatic int z;\n", "return y;\n}", "x.c"),
+    ("c, inner block and body closed by the model", "int f(int x)\n{\n    if (x) {\n█\n",
+     "        x++;\n    }\n    return x;\n}\n\nint k = 3;\n", "        x++;\n    }\n    return x;\n}", "x.c"),
+    ("c, class member function: the class stays open", "class A {\n    int f() {\n        return 1;\n    }\n█\n",
+     "    int g() {\n        return 2;\n    }\n};\n\nint k;\n", "    int g() {\n        return 2;\n    }\n};", "x.cc"),
+    ("js, body not closed yet", "function f(x) {\n  const y = x;\n█\n",
+     "  return y;\n}\n\nconsole.log(f(1));\n", "  return y;\n}", "x.js"),
+    ("go, tabs, body not closed yet", "func f(x int) int {\n\ty := x\n█\n",
+     "\treturn y\n}\n\nvar z = 1\n", "\treturn y\n}", "x.go"),
+]
+AFTER_A_FINISHED_BODY = [
+    # an empty line after a finished body is not inside it: a whole new function (and code after it) stays
+    ("py, top level after a function", "def f():\n    return 1\n\n\n█\n",
+     "def g():\n    return 2\n\n\nprint(g())\n", "def g():\n    return 2\n\n\nprint(g())", "x.py"),
+    ("c, after a closed function", "int f(void)\n{\n    return 1;\n}\n\n█\n",
+     "static int k = 2;\nint g(void) { return k; }\n", "static int k = 2;\nint g(void) { return k; }", "x.c"),
+    ("py, column 1 at the end of a body: the first line sets the block", "def f(x):\n    y = x\n█\n",
+     "    return y\n\nprint(f(1))\n", "    return y", "x.py"),
+]
+
+
+@pytest.mark.parametrize("what, src, text, kept, filename", EMPTY_LINE_IN_BODY + AFTER_A_FINISHED_BODY,
+                         ids=[case[0] for case in EMPTY_LINE_IN_BODY + AFTER_A_FINISHED_BODY])
+def test_an_empty_cursor_line_inside_a_body(what, src, text, kept, filename):
+    assert run(src, text, only=["dedent"], filename=filename)[0] == kept
+
+
+@pytest.mark.parametrize("what, src, text, kept, filename", EMPTY_LINE_IN_BODY, ids=[case[0] for case in EMPTY_LINE_IN_BODY])
+def test_an_empty_cursor_line_inside_a_body_with_every_heuristic(what, src, text, kept, filename):
+    assert run(src, text, filename=filename)[0] == kept
+
+
+def test_without_dedent_the_lines_after_the_body_stay():
+    src, text = "int f(int x)\n{\n    int y = x;\n█\n", "    return y;\n}\n\nstatic int z;\n"
+    assert run(src, text, only=[], filename="x.c")[0] == text.rstrip()
+
+
+@pytest.mark.parametrize("src, home", [
+    ("def f(x):\n    y = 1\n█\n    return y\n", 0),  # the body goes on below
+    ("def f(x):\n    y = 1\n█\n", None),  # nothing below: the file does not tell
+    ("def f(x):\n    y = 1\n    █\n", 0),  # the indentation typed tells
+    ("class A:\n    def f(self):\n        █\n", 4),
+    ("class A:\n    def f(self):\n        pass\n█\n    x = 1\n", 0),  # between members: the class
+    ("int f(void)\n{\n█\n", 0),  # the function's brace is open
+    ("int f(void)\n{\n}\n█\n", None),
+    ("x = 1\n█\ny = 2\n", None),  # no definition at all
+])
+def test_home_definition(src, home):
+    ctx = context(src, "x.c" if "{" in src else "x.py")
+    assert stops.home_definition(ctx, stops.initial_scope(ctx).brackets) == home
+
+
 # --- new definition --------------------------------------------------------------
 
 
@@ -295,6 +361,44 @@ def test_time_budget_off():
     clock.now = 100.0
     assert f.feed("a = [1, 2") == ("", False)
     assert f.finish() == "a = [1, 2"
+
+
+# --- saying why nothing is inserted ----------------------------------------------------
+
+
+def note_for(marked, pieces, filename="x.py", **params):
+    f = stops.StopFilter(context(marked, filename), stops.Rules(**params), clock=lambda: 0.0)
+    for piece in pieces:
+        if f.feed(piece)[1]:
+            break
+    else:
+        f.finish()
+    return f.empty_note()
+
+
+@pytest.mark.parametrize("marked, pieces, note", [
+    ("def area(r):\n    █\n    return 3 * r * r\n", ["return 3 * r * r\n", "\ndef g():\n"],
+     "nothing to insert: the suffix-repeat heuristic cut the model's 17 characters to nothing"
+     " (they only repeated the text after the cursor); --no-stop suffix-repeat keeps them"),
+    ("int f(void)\n{\n    █\n}\n", ["}\n", "int g(void)\n"], "the brackets heuristic cut the model's 2 characters to nothing"),
+    ("x = █\n", ["<|endoftext|>"], "the stop-strings heuristic cut the model's 13 characters"),
+    ("def f():\n    █\n", [], "nothing to insert: the server sent no text"),
+    ("def f():\n    █\n", ["", ""], "nothing to insert: the server sent no text"),
+    ("def f():\n    █\n", ["\n", "  \n\n"], "nothing to insert: the model wrote only whitespace (5 characters)"),
+])
+def test_an_empty_insertion_says_why(marked, pieces, note):
+    assert note in note_for(marked, pieces, "x.c" if marked.startswith("int") else "x.py", stop=("<|endoftext|>",))
+
+
+def test_no_note_when_something_is_inserted():
+    assert note_for(NORM2, [RUNAWAY]) is None
+    assert note_for("x = █\n", ["0"]) is None
+
+
+def test_the_note_names_the_way_to_turn_heuristics_off_where_it_is_used():
+    f = stops.StopFilter(context("def area(r):\n    █\n    return 3 * r * r\n"), stops.Rules(), off="`!heuristics off`")
+    assert f.feed("return 3 * r * r\n")[1]
+    assert f.empty_note().endswith("; `!heuristics off` keeps them")
 
 
 # --- trim and empty -------------------------------------------------------------------
