@@ -13,7 +13,7 @@ WORDS = frozenset(
     {
         "!profile", "!api", "!completion", "!infill", "!context", "!note",
         "!begin", "!end", "!error", "!exclude", "!prepend", "!stats", "!debug",
-        "!reddit", "!reddit!", "!github", "!gpt-oss", "!user", "!assistant",
+        "!reddit", "!reddit!", "!github", "!gpt-oss", "!user", "!assistant", "!heuristics",
     }
 )
 

@@ -208,13 +208,78 @@ def test_debug_prints_the_request_and_sends_nothing(server, env):
     assert not server.requests
 
 
-def test_the_illume_marker_mode_is_unchanged(server, env):
-    server.reply = fs.Reply(fs.llama_stream(["    x = 1   \n\n", "def g():\n"]))
+MARKER = "import math\n\n\ndef norm(v):\n    return math.sqrt(sum(x * x for x in v))\n\n\ndef norm2(v):\n!infill\n\n\ndef dot(a, b):\n    return sum(x * y for x, y in zip(a, b))\n"
+MARKER_RUNAWAY = ["    return", " sum", "(x", " *", " x", " for", " x", " in", " v", ")\n", "\n", "\n", "def", " norm", "3", "(v", "):\n",
+                  "    return", " max", "(v", ")\n", "\n", "\n", "def", " norm", "4", "(v", "):\n", "    return", " 0", "\n"]
+
+
+@pytest.mark.parametrize("directives, fim", [("", None), ("!profile loop\n!profile fim:qwen\n", "qwen")])
+def test_the_illume_marker_reply_is_cut_and_the_request_is_illumes(server, env, directives, fim):
+    """The seed runaway (norm, norm2, then norm3, norm4...) written in an !infill buffer: cut client-side."""
+    stream = fs.llama_stream if fim is None else fs.openai_completions_stream
+    replies = [fs.Reply(stream(MARKER_RUNAWAY)), fs.Reply(stream(MARKER_RUNAWAY))]
+    server.handler = lambda received: replies.pop(0)
+    cut = bufbridge([], directives + MARKER, env)
+    whole = bufbridge([], directives + "!heuristics off\n" + MARKER, env)
+    assert cut == (0, "    return sum(x * x for x in v)", "")
+    assert whole == (0, "".join(MARKER_RUNAWAY), "")  # Illume's output
+    first, second = server.requests
+    assert first.raw == second.raw  # the request is Illume's either way, byte for byte
+    assert first.path == ("/infill" if fim is None else "/completions")
+    assert "n_indent" not in first.json and "t_max_predict_ms" not in first.json and first.json["max_tokens"] == 2000
+
+
+def test_the_marker_reply_keeps_a_whole_body_and_drops_what_follows(server, env):
+    server.reply = fs.Reply(fs.llama_stream(["    x = 1   \n", "    y = 2\n\n", "def g():\n"], stop=False) + [fs.HOLD])
     status, out, _ = bufbridge([], "def f():\n!infill\n\nprint(f())\n", env)
-    assert (status, out) == (0, "    x = 1   \n\ndef g():\n")  # no stop filter: Illume's contract
+    assert (status, out) == (0, "    x = 1\n    y = 2")
+    assert server.wait_for_disconnect(5), "the cut closes the connection, which stops the server"
     body = server.requests[0].json
     assert body["prompt"] == "" and body["input_prefix"] == "def f():\n" and body["input_suffix"] == "\nprint(f())"
-    assert "n_indent" not in body and "t_max_predict_ms" not in body
+
+
+def test_the_marker_has_no_budgets(server, env):
+    long = [f"    x{n} = {n}\n" for n in range(60)]  # more than cursor infill's 40 lines
+    server.reply = fs.Reply(fs.llama_stream(long))
+    assert bufbridge([], "def f():\n!infill\n", env) == (0, "".join(long).rstrip(), "")
+
+
+def test_an_empty_marker_reply_says_why_and_how_to_keep_it(server, env):
+    server.reply = fs.Reply(fs.llama_stream(["\n", "def", " dot", "(a, b):\n"], stop=False) + [fs.HOLD])
+    status, out, err = bufbridge([], MARKER.replace("def norm2(v):\n", "def norm2(v):\n    s = 0\n"), env)
+    assert (status, out) == (0, "")
+    assert err == ("bufbridge: nothing to insert: the suffix-repeat heuristic cut the model's 16 characters to nothing"
+                   " (they only repeated the text after the cursor); `!heuristics off` keeps them\n")
+
+
+@pytest.mark.parametrize("profile, buffer, on", [
+    ("", "", True),
+    ("!heuristics off\n", "", False),
+    ("!heuristics off\n", "!heuristics on\n", True),  # the buffer wins
+    ("!heuristics on\n", "!heuristics off\n", False),
+    ("", "!heuristics off\n!heuristics on\n", True),  # the last line wins
+])
+def test_heuristics_directive_precedence(server, env, isolated_config, profile, buffer, on):
+    (isolated_config / "profiles" / "loop.profile").write_text(f"!api {server.url}/\n{profile}")
+    server.reply = fs.Reply(fs.llama_stream(["    x = 1   \n", "def g():\n"]))
+    _, out, _ = bufbridge([], buffer + "def f():\n!infill\n", env)
+    assert out == ("    x = 1" if on else "    x = 1   \ndef g():\n")
+
+
+def test_a_profiles_heuristics_off_applies_to_cursor_infill(server, env, isolated_config):
+    (isolated_config / "profiles" / "loop.profile").write_text(f"!api {server.url}/\n!heuristics off\n")
+    server.reply = fs.Reply(fs.llama_stream(RUNAWAY))
+    status, out, _ = bufbridge(["--infill-at", AT], SOURCE, env)
+    assert (status, out) == (0, "".join(RUNAWAY))
+    assert "n_indent" not in server.requests[0].json
+
+
+@pytest.mark.parametrize("line", ["!heuristics", "!heuristics maybe", "!heuristics off dedent"])
+def test_heuristics_takes_on_or_off(server, env, line):
+    status, out, _ = bufbridge([], f"def f():\n{line}\n!infill\n", env)
+    assert status == 1 and out.startswith("\n\n!error\n\n<stdin>:2: ") and "expected on or off" in out
+    assert "`!heuristics off` or `!heuristics on`" in out
+    assert not server.requests
 
 
 def test_help_documents_the_contract():
