@@ -110,7 +110,7 @@ def main(argv=None, *, stdin=None, stdout=None, stderr=None, env=None, transport
 
             request, stops = plan_infill(text, env, args, cwd)
         else:
-            request, stops = plan(text, env, args, cwd), None
+            request, stops = plan_buffer(text, env, args, cwd)
         secrets = request.secrets
         return run(request, out, stderr, args, transport, stops, cancel)
     except Closed:
@@ -206,6 +206,11 @@ def idle_timeout(args, env):
 
 def plan(text, env, args, cwd=None):
     """Load and build: the Request for ``text``."""
+    return plan_buffer(text, env, args, cwd)[0]
+
+
+def plan_buffer(text, env, args, cwd=None):
+    """Load and build: the Request for ``text``, and for an ``!infill`` marker the stop filter for its reply (else None)."""
     from .build import build
     from .load import Loader
 
@@ -214,7 +219,12 @@ def plan(text, env, args, cwd=None):
     doc = Loader(env, allow_env=allow_env, allow_files=allow_files, cwd=cwd).load_buffer(text, default_profile=args.profile)
     if args.debug:
         doc.debug = True
-    return build(doc)
+    request = build(doc)
+    if doc.mode != "infill":
+        return request, None
+    from .fim import marker_stops  # only here: a chat request does not import the FIM machinery
+
+    return request, marker_stops(doc, request)
 
 
 def run(request, out, stderr, args, transport, stops=None, cancel=None, stats=None):
@@ -252,7 +262,8 @@ def run(request, out, stderr, args, transport, stops=None, cancel=None, stats=No
             response.close(complete=complete)  # closing the connection is what stops generation on the server
     if stops is not None and stops.reason and args.verbose:
         print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
-    write_notes(request, out, stderr, stats.notes + ([format_stats(stats)] if request.stats else []))
+    empty = stops.empty_note() if stops is not None else None  # an insertion that is nothing says why
+    write_notes(request, out, stderr, stats.notes + ([empty] if empty else []) + ([format_stats(stats)] if request.stats else []))
     return 0
 
 

@@ -14,7 +14,11 @@ send, stream; this module adds the pieces around the cursor:
 * ``infill_fields``/``template_fields``: the body for llama.cpp ``/infill``
   (``input_extra``, ``n_indent``) or for a template over ``completions``
   (repository-level form when the template has one);
-* ``plan``: the Request and the ``stops.StopFilter`` that ends the completion.
+* ``predict_limit``: the server's token limit, sized to the line budget;
+* ``plan``: the Request and the ``stops.StopFilter`` that ends the completion;
+* ``marker_stops``: the same heuristics for the reply to a buffer with
+  Illume's ``!infill`` marker, applied only to what is written: the request
+  stays Illume's, byte for byte.
 """
 
 import os
@@ -30,7 +34,9 @@ from .fimopts import (  # noqa: F401  (re-exported: the defaults live with the o
     DEFAULT_EXTRA_TOKENS,
     DEFAULT_PREFIX_LINES,
     DEFAULT_SUFFIX_LINES,
+    MAX_PREDICT_TOKENS,
     SUFFIX_SHARE,
+    TOKENS_PER_LINE,
     add_arguments,
 )
 
@@ -238,6 +244,18 @@ def template_fields(template, ctx, extras, filename=None, repo="project"):
         raise
 
 
+def predict_limit(settings, rules):
+    """``{"max_tokens": N}`` for the line budget (lines × TOKENS_PER_LINE, at most MAX_PREDICT_TOKENS).
+
+    Empty when a profile set ``max_tokens`` or ``n_predict`` (or deleted one):
+    the user's value wins. Empty too without a line budget (``--no-stop
+    max-lines``): the body keeps the buffer language's default.
+    """
+    if not rules.on("max-lines") or any(s.key in ("max_tokens", "n_predict") for s in settings):
+        return {}
+    return {"max_tokens": min(MAX_PREDICT_TOKENS, rules.max_lines * TOKENS_PER_LINE)}
+
+
 # --- the whole plan ---------------------------------------------------------------
 
 
@@ -257,7 +275,7 @@ def plan(text, env, args, cwd=None):
     template = doc.fim  # loaded and validated once, by the profile or --fim
     heuristics = stops.rules(
         template.heuristics if template else None,
-        disabled=stops.parse_names(args.no_stop),
+        disabled=stops.parse_names(args.no_stop) | (frozenset() if heuristics_on(doc) else frozenset(stops.NAMES)),
         max_lines=args.max_lines,
         max_ms=args.max_ms,
     )
@@ -271,9 +289,35 @@ def plan(text, env, args, cwd=None):
         fields = infill_fields(ctx, extras, heuristics)
     else:
         fields = template_fields(template, ctx, extras, filename, args.repo or _folder_name(cwd))
-    request = build(doc, fields=fields)
+    request = build(doc, fields={**predict_limit(doc.settings, heuristics), **fields})
     heuristics = replace(heuristics, stop=_stop_strings(request) if heuristics.on("stop-strings") else ())
     return request, stops.StopFilter(ctx, heuristics)
+
+
+def heuristics_on(doc):
+    """Whether the stop heuristics are on: the buffer's last ``!heuristics`` line, else a profile's last, else on."""
+    said = [on for on, from_buffer in doc.heuristics if from_buffer] or [on for on, _ in doc.heuristics]
+    return said[-1] if said else True
+
+
+MARKER_OFF = frozenset({"max-lines", "max-time"})  # the budgets are cursor infill's; a marker buffer sets max_tokens itself
+
+
+def marker_stops(doc, request):
+    """The StopFilter for the reply to an ``!infill`` marker buffer, or None with ``!heuristics off``.
+
+    The hole is a whole line: the text before the marker is the lines above
+    it, the text after it the lines below. The filename is unknown, so both
+    common comment markers count. The request is not touched.
+    """
+    if not heuristics_on(doc):
+        return None
+    texts = {m.role: m.content for m in doc.messages}  # as build() sent them
+    before = tuple(texts["system"].split("\n")) if "system" in texts else ()
+    after = tuple(texts["infill"].split("\n")) if "infill" in texts else ()
+    rules = stops.rules(doc.fim.heuristics if doc.fim else None, disabled=MARKER_OFF)
+    rules = replace(rules, stop=_stop_strings(request) if rules.on("stop-strings") else ())
+    return stops.StopFilter(stops.Context(before, "", "", after, *stops.language(None)), rules, off="`!heuristics off`")
 
 
 def _folder_name(cwd=None):

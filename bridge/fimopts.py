@@ -25,6 +25,11 @@ brackets, max-lines, max-time, trim, drop-empty."""
 
 DEFAULT_MAX_LINES = 40
 DEFAULT_MAX_MS = 5000
+# The server's token limit (``max_tokens``, which llama.cpp also reads as
+# ``n_predict``) follows the line budget: lines × TOKENS_PER_LINE, at most
+# MAX_PREDICT_TOKENS, unless the profile sets max_tokens or n_predict itself.
+TOKENS_PER_LINE = 32  # a long line of code (about 128 characters)
+MAX_PREDICT_TOKENS = 2000  # the buffer language's default max_tokens: never more than before
 
 
 def add_arguments(parser):
@@ -41,8 +46,8 @@ def add_arguments(parser):
     g.add_argument("--ctx-tokens", type=nonnegative, default=DEFAULT_CTX_TOKENS, metavar="N", help=f"token budget for the text around the cursor, estimated as characters/{CHARS_PER_TOKEN}; the suffix gets at most a quarter (default {DEFAULT_CTX_TOKENS})")
     g.add_argument("--extra-tokens", type=nonnegative, default=DEFAULT_EXTRA_TOKENS, metavar="N", help=f"token budget for the extra files (default {DEFAULT_EXTRA_TOKENS})")
     g.add_argument("--no-stop", metavar="NAME", action="append", default=[], help="turn a stop heuristic off (repeatable, comma-separated, or all)")
-    g.add_argument("--max-lines", type=positive, metavar="N", help=f"line budget of the completion (default {DEFAULT_MAX_LINES})")
-    g.add_argument("--max-ms", type=positive, metavar="MS", help=f"time budget: stop at the first line end after MS milliseconds (default {DEFAULT_MAX_MS}); also sent to /infill as t_max_predict_ms")
+    g.add_argument("--max-lines", type=positive, metavar="N", help=f"line budget of the completion (default {DEFAULT_MAX_LINES}); the server's max_tokens is N × {TOKENS_PER_LINE}, at most {MAX_PREDICT_TOKENS}, unless the profile sets max_tokens or n_predict")
+    g.add_argument("--max-ms", type=positive, metavar="MS", help=f"time budget in milliseconds from the first text, checked as text arrives (default {DEFAULT_MAX_MS}): complete lines are kept, an unfinished one dropped (the first line is kept up to its last word); also sent to /infill as t_max_predict_ms")
 
 
 def nonnegative(text):

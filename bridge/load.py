@@ -79,6 +79,7 @@ class Document:
     debug: bool = False
     stats: bool = False
     gpt_oss: bool = False
+    heuristics: list = field(default_factory=list)  # (on, from_buffer) of each !heuristics line: the FIM stop heuristics
     notes: list = field(default_factory=list)
     profile_loaded: bool = False
     loading: list = field(default_factory=list)  # profile files being loaded, for loop detection
@@ -211,6 +212,8 @@ class Loader:
             setattr(doc, word[1:].replace("-", "_"), True)
         elif word == "!prepend":
             doc.prepend = _prepend_value(args)
+        elif word == "!heuristics":
+            doc.heuristics.append((_on_off(word, args), source.is_buffer))
         elif word == "!exclude":
             doc.exclude = args.strip() or None
         elif word == "!begin":
@@ -360,6 +363,14 @@ def _json_value(text):
         if err.syntax:
             return text
         raise DirectiveError(f"the value cannot be sent: {err.reason}", hint='quote it to send it as a string, e.g. !:KEY "text"') from None
+
+
+def _on_off(word, args):
+    value = args.strip()
+    if value not in ("on", "off"):
+        shown = f"{word} {value}" if value else word
+        raise DirectiveError(f"{shown}: expected on or off", hint=f"write `{word} off` or `{word} on`")
+    return value == "on"
 
 
 def _prepend_value(args):

@@ -12,7 +12,7 @@ WORDS = frozenset(
     {
         "!profile", "!api", "!completion", "!infill", "!context", "!note",
         "!begin", "!end", "!error", "!exclude", "!prepend", "!stats", "!debug",
-        "!reddit", "!reddit!", "!github", "!gpt-oss", "!user", "!assistant", "!wire",
+        "!reddit", "!reddit!", "!github", "!gpt-oss", "!user", "!assistant", "!wire", "!heuristics",
     }
 )
 

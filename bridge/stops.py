@@ -10,6 +10,13 @@ after a finished body, at a bracket that closes a scope the code after the
 cursor already closes, or at a line or time budget. When it says stop, the
 caller closes the connection, which is what stops the server generating.
 
+The time budget is checked as each piece of text arrives, not only at line
+ends, so one endless line cannot outlast it. When it runs out inside a line,
+the lines already complete are kept and the unfinished one is dropped; when
+the completion has no complete line yet, its first line is kept up to its
+last word boundary (a name or number still being written goes), so a slow
+one-line suggestion still gives what it has.
+
 A line is written only once it is complete and has passed every check, so
 nothing written ever has to be taken back; blank lines wait for the next
 kept line (trailing ones are dropped). Each heuristic has a name
@@ -32,7 +39,7 @@ NAMES = (
     "new-definition",  # def/func/function/class at the enclosing level after a finished body
     "brackets",  # a closing bracket for a scope the text after the cursor closes
     "max-lines",  # a line budget
-    "max-time",  # a time budget, checked when a line is complete
+    "max-time",  # a time budget, checked as each piece of text arrives
     "trim",  # trailing whitespace and trailing blank lines removed
     "drop-empty",  # a whitespace-only suggestion becomes nothing
 )
@@ -343,8 +350,8 @@ class _OpenIndex:
             target.closed_later = True
 
 
-def enclosing_definition(lines, level):
-    """Indentation of the nearest definition above that encloses code at ``level``, or None.
+def enclosing_definitions(lines, level):
+    """Indentations of the definitions above that enclose code at ``level``, innermost first.
 
     Walks up the ancestors (lines indented less than everything seen since);
     a line holding only an opening bracket is skipped (K&R-style ``{``).
@@ -355,10 +362,34 @@ def enclosing_definition(lines, level):
         width = indent_of(line)
         if width < level:
             if is_definition(line):
-                return width
+                yield width
             if width == 0:
-                return None
+                return
             level = width
+
+
+def enclosing_definition(lines, level):
+    """Indentation of the nearest definition above that encloses code at ``level``, or None."""
+    return next(enclosing_definitions(lines, level), None)
+
+
+def home_definition(ctx, brackets):
+    """Indentation of the definition whose body holds the cursor, as far as the file tells; None when it does not.
+
+    With text left of the cursor (code, or only the indentation typed so
+    far), that is the nearest definition indented less. On an empty line
+    nothing is typed to tell, so it is the nearest definition whose body
+    the file shows going on past the cursor: the next line with code is
+    indented more than the definition, or the definition's bracket is still
+    open at the cursor. An empty line after a finished body has none.
+    """
+    if ctx.line_prefix:
+        return enclosing_definition(ctx.before, indent_of(ctx.line_prefix))
+    below = first_nonblank((ctx.line_suffix,) + tuple(ctx.after))
+    open_at = {opener.indent for opener in brackets}
+    for width in enclosing_definitions(ctx.before, float("inf")):
+        if width in open_at or (below is not None and indent_of(below) > width):
+            return width
     return None
 
 
@@ -414,6 +445,7 @@ class Scope:
     """What the filter knows of the block structure, updated as lines are accepted."""
 
     floor: int | None = None  # a line indented less than this ends the block
+    home: int | None = None  # indentation of the definition whose body holds the cursor: a line at it or less leaves the body
     definition: int | None = None  # indentation of the definition the completion is in
     body_seen: bool = False  # that definition has a body line already
     brackets: list = field(default_factory=list)  # open brackets, the cursor's first
@@ -425,6 +457,7 @@ def initial_scope(ctx):
     stack = open_brackets(ctx.before + (ctx.line_prefix,), ctx.comments, ctx.block_comments)
     line, offset = ctx.line_prefix + ctx.line_suffix, len(ctx.line_prefix)
     scope = Scope(brackets=mark_closed_later(stack, line, offset, ctx.after, ctx.comments, ctx.block_comments))
+    scope.home = home_definition(ctx, scope.brackets)
     if ctx.line_prefix.strip():
         enter_block(scope, ctx.before, ctx.line_prefix)
     return scope
@@ -445,11 +478,16 @@ class StopFilter:
 
     ``feed(text) -> (text, done)``: when ``done`` is True the caller stops
     reading and closes the connection. ``finish()`` returns what is still
-    held when the stream ends by itself.
+    held when the stream ends by itself. ``empty_note()`` then says why
+    nothing was written, if nothing was; ``off`` is how the user turns a
+    heuristic off there (``{name}`` is replaced by its name).
     """
 
-    def __init__(self, context, rules=Rules(), *, clock=time.monotonic):
+    def __init__(self, context, rules=Rules(), *, clock=time.monotonic, off="--no-stop {name}"):
         self.ctx = context
+        self.off = off
+        self.received = 0  # characters of completion text that came
+        self.emitted = False  # some text was returned to be written
         self.rules = rules
         self.clock = clock
         self.strings = StopStrings(rules.stop)
@@ -468,6 +506,7 @@ class StopFilter:
             return "", True
         if self.started is None:
             self.started = self.clock()
+        self.received += len(text)
         text, hit = self.strings.feed(text)
         out = []
         if "\n" in text:  # only new text is searched, and a line is joined once: a long line costs its length
@@ -482,14 +521,32 @@ class StopFilter:
         if hit and not self.done:
             self.reason = "stop-strings"
             out.append(self._end())
-        return "".join(out), self.done
+        if not self.done and self._time_up():
+            out.append(self._expire())
+        return self._emit("".join(out)), self.done
 
     def finish(self):
         """What is still held when the stream ends by itself."""
         if self.done:
             return ""
         self.pending.append(self.strings.flush())
-        return self._end()
+        return self._emit(self._end())
+
+    def empty_note(self):
+        """One line saying why nothing is inserted (which heuristic, or the server sent nothing); None when text was written."""
+        if self.emitted:
+            return None
+        if not self.received:
+            return "nothing to insert: the server sent no text"
+        size = f"{self.received} character{'s' if self.received != 1 else ''}"
+        if self.reason is None:
+            return f"nothing to insert: the model wrote only whitespace ({size})"
+        off = self.off.format(name=self.reason)
+        return f"nothing to insert: the {self.reason} heuristic cut the model's {size} to nothing ({_WHY[self.reason]}); {off} keeps them"
+
+    def _emit(self, text):
+        self.emitted = self.emitted or bool(text)
+        return text
 
     # lines
 
@@ -514,14 +571,26 @@ class StopFilter:
             self.done = True
         return out + (self._close() if self.done else "")
 
+    def _expire(self):
+        """The time budget ran out inside a line: end with the complete lines, or with the first line up to its last word boundary."""
+        line, self.pending = "".join(self.pending), []
+        self.strings.held = ""  # it may be the start of a stop string
+        if self.written:
+            self.done, self.reason = True, "max-time"
+            return self._close()
+        return self._line(_without_last_word(line), last=True)  # checked like any line; the budget then ends it
+
     def _over_budget(self):
         if self.rules.on("max-lines") and self.index >= self.rules.max_lines:
             self.reason = "max-lines"
             return True
-        if self.rules.on("max-time") and self._elapsed_ms() >= self.rules.max_ms:
+        if self._time_up():
             self.reason = "max-time"
             return True
         return False
+
+    def _time_up(self):
+        return self.rules.on("max-time") and self._elapsed_ms() >= self.rules.max_ms
 
     def _elapsed_ms(self):
         """Time since the first text; none has passed when the completion is empty (no text ever came)."""
@@ -583,11 +652,19 @@ class StopFilter:
         return Cut(0, drop_held=True)
 
     def _dedents(self, line, number):
-        """A line indented less than the cursor's block (a closing bracket for an open scope excepted)."""
-        floor = self.scope.floor
-        if number == 0 or floor is None or is_blank(line) or indent_of(line) >= floor:
+        """A line indented less than the cursor's block, or out of the body the cursor is in (a closing bracket for an open scope excepted).
+
+        The body's own indentation stays the limit after a ``}`` that closes
+        it: what follows at the definition's level is no longer the body.
+        """
+        full = self._full(line, number)
+        if is_blank(full):
             return None
-        return None if self._closes_open_scope(line) else Cut(0)
+        floor, home, width = self.scope.floor, self.scope.home, indent_of(full)
+        below_floor = number > 0 and floor is not None and width < floor
+        if not below_floor and (home is None or width > home):
+            return None
+        return None if self._closes_open_scope(full) else Cut(0)
 
     def _closes_open_scope(self, line):
         """``line`` starts with a bracket for a scope opened before the cursor that nothing after the cursor closes."""
@@ -660,6 +737,25 @@ class StopFilter:
             scope.definition, scope.body_seen = indent_of(full), has_body(full)
         elif scope.definition is not None and indent_of(full) > scope.definition:
             scope.body_seen = True
+
+
+_WHY = {
+    "stop-strings": "a stop string came before any code",
+    "suffix-repeat": "they only repeated the text after the cursor",
+    "dedent": "the first line was indented less than the cursor's block",
+    "new-definition": "they started a new definition",
+    "brackets": "the first line closed a bracket that the text after the cursor closes",
+    "max-lines": "the line budget held only blank lines",
+    "max-time": "the time budget ran out before a whole word came",
+}
+
+
+def _without_last_word(line):
+    """``line`` without the word characters at its end (a name or number that may be unfinished)."""
+    return line[: len(line) - len(_WORD_START.match(line[::-1]).group())]
+
+
+_WORD_START = re.compile(r"\w*")
 
 
 def trims_end(ctx):

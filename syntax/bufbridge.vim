@@ -6,7 +6,7 @@ if exists('b:current_syntax')
 endif
 
 " Every directive but roles, notes, errors and !: / !>, as bridge/parse.py knows them.
-let s:directives = 'profile\|api\|completion\|infill\|context\|begin\|end\|exclude\|prepend\|stats\|debug\|reddit!\=\|github\|gpt-oss\|wire'
+let s:directives = 'profile\|api\|completion\|infill\|context\|begin\|end\|exclude\|prepend\|stats\|debug\|reddit!\=\|github\|gpt-oss\|wire\|heuristics'
 let s:any = 'user\|assistant\|note\|error\|' . s:directives
 
 syntax match bufbridgeEscape '^!!'

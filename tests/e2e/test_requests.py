@@ -54,7 +54,8 @@ def test_infill_on_a_model_without_fim_tokens_is_a_clear_error(llama):
 
 
 def test_fim_template_goes_to_completions(llama):
-    lines = ("!profile llama.cpp", "!profile fim:qwen", *DETERMINISTIC, "!:max_tokens 12", "!:ignore_eos true", "<ul>", "  <li>Monday</li>", "!infill", "  <li>Friday</li>", "</ul>")
+    lines = ("!profile llama.cpp", "!profile fim:qwen", "!heuristics off",  # the plumbing: whatever a model without FIM training writes
+             *DETERMINISTIC, "!:max_tokens 12", "!:ignore_eos true", "<ul>", "  <li>Monday</li>", "!infill", "  <li>Friday</li>", "</ul>")
     dry = bufbridge(buffer(llama, *lines), "--debug")
     assert f"POST {llama.url}completions HTTP/1.1" in dry.out
     assert "<|fim_prefix|><ul>\\n  <li>Monday</li>\\n<|fim_suffix|>\\n  <li>Friday</li>\\n</ul><|fim_middle|>" in dry.out

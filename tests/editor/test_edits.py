@@ -206,11 +206,11 @@ def test_undo_during_a_marker_infill_stops_it(kind, start_editor, server):
     script, gate = gated(fs.llama_stream(["X1", "X2"]), 1)
     server.routes["/infill"] = fs.Reply(script)
     editor = start_editor(kind)
-    text = [f"!api {server.url}/", "a", "b"]
+    text = [f"!api {server.url}/", "!heuristics off", "a", "b"]  # the reply as it streams, not line by line
     editor.set_lines(text)
-    editor.command("call cursor(3, 1)")
+    editor.command("call cursor(4, 1)")
     editor.command("BufBridgeInfill")
-    wait_until(lambda: editor.lines() == text[:2] + ["X1"] + text[2:], message="the first piece")
+    wait_until(lambda: editor.lines() == text[:3] + ["X1"] + text[3:], message="the first piece")
 
     editor.feed("u")
     assert_stopped(editor, server, f"the reply in buffer {editor.eval('bufnr()')} was undone")

@@ -127,17 +127,17 @@ def test_infill_inserts_the_reply_above_the_cursor_line(editor, server):
 def test_infill_follows_its_line_when_lines_are_added_above(editor, server):
     script, gate = gated(fs.llama_stream(["X1", "X2"]), 1)
     server.routes["/infill"] = fs.Reply(script)
-    text = [f"!api {server.url}/", "a", "b", "c"]
+    text = [f"!api {server.url}/", "!heuristics off", "a", "b", "c"]  # the reply as it streams, not line by line
     editor.set_lines(text)
-    editor.command("call cursor(4, 1)")
+    editor.command("call cursor(5, 1)")
     editor.command("BufBridgeInfill")
-    wait_until(lambda: editor.lines() == text[:3] + ["X1"] + text[3:], message="the first piece above the cursor line")
+    wait_until(lambda: editor.lines() == text[:4] + ["X1"] + text[4:], message="the first piece above the cursor line")
 
     editor.feed("ggOtop\x1b")
     wait_until(lambda: editor.lines()[0] == "top", message="the user's new first line")
     gate.open()
     wait_done(editor)
-    assert editor.lines() == ["top"] + text[:3] + ["X1X2", "c"]
+    assert editor.lines() == ["top"] + text[:4] + ["X1X2", "c"]
 
 
 def test_server_down_writes_an_error_block_and_keeps_the_text(editor):

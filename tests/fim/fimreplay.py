@@ -85,23 +85,28 @@ def cases():
 
 def streamed_text(case):
     """The text the recorded stream carries (to check it against ``model.txt``)."""
-    text = []
+    return "".join(text for text, _ in streamed_pieces(case))
+
+
+def streamed_pieces(case):
+    """(text, tokens) of each event of the recorded stream that carries text: llama.cpp lists its token ids, OpenAI's format one token an event."""
+    pieces = []
     for event in case.stream.decode("utf-8").split("\n\n"):
         if not event.startswith("data: ") or event == "data: [DONE]":
             continue
         data = json.loads(event[6:])
         if "choices" in data:
-            text += [c.get("text") or "" for c in data["choices"]]
-        else:
-            text.append(data.get("content") or "")
-    return "".join(text)
+            pieces += [(c["text"], 1) for c in data["choices"] if c.get("text")]
+        elif data.get("content"):
+            pieces.append((data["content"], len(data.get("tokens") or ()) or 1))
+    return pieces
 
 
-def write_profile(config_dir, url):
-    """The profile the replays use: the loopback server's URL."""
+def write_profile(config_dir, url, more=""):
+    """The profile the replays use: the loopback server's URL (``more``: further profile lines, e.g. ``!stats``)."""
     folder = Path(config_dir) / "profiles"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{PROFILE}.profile").write_text(f"!api {url}/\n!:cache_prompt true\n!:n_predict 256\n", encoding="utf-8")
+    (folder / f"{PROFILE}.profile").write_text(f"!api {url}/\n!:cache_prompt true\n!:n_predict 256\n{more}", encoding="utf-8")
 
 
 def bufbridge():
@@ -128,14 +133,15 @@ class Replay:
         return self.status == 0 and self.output == case.expected
 
 
-def replay(case, config_dir, *, extra_args=(), hold=True, inprocess=False, timeout=30):
+def replay(case, config_dir, *, extra_args=(), hold=True, inprocess=False, timeout=30, profile=""):
     """Run ``bufbridge`` on the case's source against a FakeServer replaying its stream.
 
     By default the console script runs as a subprocess; ``inprocess`` calls
     ``bridge.cli.main`` instead (faster, for the benchmark's many runs).
+    ``profile``: more lines for the replay's profile.
     """
     with fakeserver.FakeServer(fakeserver.Reply(case.script(hold)), timeout=timeout / 2) as server:
-        write_profile(config_dir, server.url)
+        write_profile(config_dir, server.url, profile)
         run = _main if inprocess else _subprocess
         output, stderr, status = run(case.argv() + list(extra_args), case.source.encode("utf-8"), clean_env(config_dir), timeout)
         request = server.wait_for_request(timeout=1)

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -122,6 +123,48 @@ def test_time_budget(server, env):
     assert server.wait_for_disconnect(5)
 
 
+def test_the_time_budget_is_a_hard_cap_inside_one_endless_line(server, env):
+    """The 49 s report: one line that never ends. The budget ends it and the connection closes."""
+    tokens = ["return [", *[piece for n in range(400) for piece in (str(n), ", ")]]
+    script = [item for piece in tokens for item in (*fs.llama_stream([piece], stop=False), fs.Pause(0.05))]  # 40 s if nothing stops it
+    server.reply = fs.Reply(script + [fs.HOLD])
+    started = time.monotonic()
+    status, out, err = bufbridge(["--infill-at", AT, "--max-ms", "300"], SOURCE, env)
+    assert time.monotonic() - started < 10
+    assert status == 0 and out.startswith("return [0, 1") and out.endswith(","), (out, err)  # up to its last whole word
+    assert server.wait_for_disconnect(5)
+    assert server.requests[0].json["t_max_predict_ms"] == 300
+
+
+@pytest.mark.parametrize("profile, argv, expected", [
+    ("", [], {"max_tokens": 40 * 32}),  # the default line budget × 32 tokens a line
+    ("", ["--max-lines", "3"], {"max_tokens": 96}),
+    ("", ["--max-lines", "500"], {"max_tokens": 2000}),  # capped: never more than the old default
+    ("", ["--no-stop", "max-lines"], {"max_tokens": 2000}),  # no line budget: the buffer language's default
+    ("!:max_tokens 7\n", ["--max-lines", "3"], {"max_tokens": 7}),  # the user's value wins
+    ("!:n_predict 64\n", [], {"max_tokens": 2000, "n_predict": 64}),  # llama.cpp reads n_predict first: left alone
+    ("!:max_tokens\n", [], {}),  # deleted by the profile: stays deleted
+])
+@pytest.mark.parametrize("fim", [[], ["--fim", "qwen"]], ids=["infill", "template"])
+def test_the_token_limit_follows_the_line_budget(env, isolated_config, server, profile, argv, expected, fim):
+    (isolated_config / "profiles" / "sized.profile").write_text(f"!api {server.url}/\n{profile}")
+    status, out, _ = bufbridge(["--infill-at", AT, "--profile", "sized", "--debug", *fim, *argv], SOURCE, env)
+    body = json.loads(out.strip().split("\n")[-1])
+    assert status == 0 and {k: body[k] for k in ("max_tokens", "n_predict") if k in body} == expected
+
+
+@pytest.mark.parametrize("script, note", [
+    (fs.llama_stream([]), "bufbridge: nothing to insert: the server sent no text\n"),
+    (fs.llama_stream(["\n", "\n"]), "bufbridge: nothing to insert: the model wrote only whitespace (2 characters)\n"),
+    (fs.llama_stream(["\n", "def", " norm3", "(v):\n"], stop=False) + [fs.HOLD],
+     "bufbridge: nothing to insert: the dedent heuristic cut the model's 15 characters to nothing"
+     " (the first line was indented less than the cursor's block); --no-stop dedent keeps them\n"),
+])
+def test_an_empty_insertion_says_why_on_one_line(server, env, script, note):
+    server.reply = fs.Reply(script)
+    assert bufbridge(["--infill-at", AT], SOURCE, env) == (0, "", note)
+
+
 def test_verbose_names_the_heuristic(server, env):
     server.reply = fs.Reply(fs.llama_stream(RUNAWAY))
     _, _, err = bufbridge(["--infill-at", AT, "-v"], SOURCE, env)
@@ -165,13 +208,78 @@ def test_debug_prints_the_request_and_sends_nothing(server, env):
     assert not server.requests
 
 
-def test_the_illume_marker_mode_is_unchanged(server, env):
-    server.reply = fs.Reply(fs.llama_stream(["    x = 1   \n\n", "def g():\n"]))
+MARKER = "import math\n\n\ndef norm(v):\n    return math.sqrt(sum(x * x for x in v))\n\n\ndef norm2(v):\n!infill\n\n\ndef dot(a, b):\n    return sum(x * y for x, y in zip(a, b))\n"
+MARKER_RUNAWAY = ["    return", " sum", "(x", " *", " x", " for", " x", " in", " v", ")\n", "\n", "\n", "def", " norm", "3", "(v", "):\n",
+                  "    return", " max", "(v", ")\n", "\n", "\n", "def", " norm", "4", "(v", "):\n", "    return", " 0", "\n"]
+
+
+@pytest.mark.parametrize("directives, fim", [("", None), ("!profile loop\n!profile fim:qwen\n", "qwen")])
+def test_the_illume_marker_reply_is_cut_and_the_request_is_illumes(server, env, directives, fim):
+    """The seed runaway (norm, norm2, then norm3, norm4...) written in an !infill buffer: cut client-side."""
+    stream = fs.llama_stream if fim is None else fs.openai_completions_stream
+    replies = [fs.Reply(stream(MARKER_RUNAWAY)), fs.Reply(stream(MARKER_RUNAWAY))]
+    server.handler = lambda received: replies.pop(0)
+    cut = bufbridge([], directives + MARKER, env)
+    whole = bufbridge([], directives + "!heuristics off\n" + MARKER, env)
+    assert cut == (0, "    return sum(x * x for x in v)", "")
+    assert whole == (0, "".join(MARKER_RUNAWAY), "")  # Illume's output
+    first, second = server.requests
+    assert first.raw == second.raw  # the request is Illume's either way, byte for byte
+    assert first.path == ("/infill" if fim is None else "/completions")
+    assert "n_indent" not in first.json and "t_max_predict_ms" not in first.json and first.json["max_tokens"] == 2000
+
+
+def test_the_marker_reply_keeps_a_whole_body_and_drops_what_follows(server, env):
+    server.reply = fs.Reply(fs.llama_stream(["    x = 1   \n", "    y = 2\n\n", "def g():\n"], stop=False) + [fs.HOLD])
     status, out, _ = bufbridge([], "def f():\n!infill\n\nprint(f())\n", env)
-    assert (status, out) == (0, "    x = 1   \n\ndef g():\n")  # no stop filter: Illume's contract
+    assert (status, out) == (0, "    x = 1\n    y = 2")
+    assert server.wait_for_disconnect(5), "the cut closes the connection, which stops the server"
     body = server.requests[0].json
     assert body["prompt"] == "" and body["input_prefix"] == "def f():\n" and body["input_suffix"] == "\nprint(f())"
-    assert "n_indent" not in body and "t_max_predict_ms" not in body
+
+
+def test_the_marker_has_no_budgets(server, env):
+    long = [f"    x{n} = {n}\n" for n in range(60)]  # more than cursor infill's 40 lines
+    server.reply = fs.Reply(fs.llama_stream(long))
+    assert bufbridge([], "def f():\n!infill\n", env) == (0, "".join(long).rstrip(), "")
+
+
+def test_an_empty_marker_reply_says_why_and_how_to_keep_it(server, env):
+    server.reply = fs.Reply(fs.llama_stream(["\n", "def", " dot", "(a, b):\n"], stop=False) + [fs.HOLD])
+    status, out, err = bufbridge([], MARKER.replace("def norm2(v):\n", "def norm2(v):\n    s = 0\n"), env)
+    assert (status, out) == (0, "")
+    assert err == ("bufbridge: nothing to insert: the suffix-repeat heuristic cut the model's 16 characters to nothing"
+                   " (they only repeated the text after the cursor); `!heuristics off` keeps them\n")
+
+
+@pytest.mark.parametrize("profile, buffer, on", [
+    ("", "", True),
+    ("!heuristics off\n", "", False),
+    ("!heuristics off\n", "!heuristics on\n", True),  # the buffer wins
+    ("!heuristics on\n", "!heuristics off\n", False),
+    ("", "!heuristics off\n!heuristics on\n", True),  # the last line wins
+])
+def test_heuristics_directive_precedence(server, env, isolated_config, profile, buffer, on):
+    (isolated_config / "profiles" / "loop.profile").write_text(f"!api {server.url}/\n{profile}")
+    server.reply = fs.Reply(fs.llama_stream(["    x = 1   \n", "def g():\n"]))
+    _, out, _ = bufbridge([], buffer + "def f():\n!infill\n", env)
+    assert out == ("    x = 1" if on else "    x = 1   \ndef g():\n")
+
+
+def test_a_profiles_heuristics_off_applies_to_cursor_infill(server, env, isolated_config):
+    (isolated_config / "profiles" / "loop.profile").write_text(f"!api {server.url}/\n!heuristics off\n")
+    server.reply = fs.Reply(fs.llama_stream(RUNAWAY))
+    status, out, _ = bufbridge(["--infill-at", AT], SOURCE, env)
+    assert (status, out) == (0, "".join(RUNAWAY))
+    assert "n_indent" not in server.requests[0].json
+
+
+@pytest.mark.parametrize("line", ["!heuristics", "!heuristics maybe", "!heuristics off dedent"])
+def test_heuristics_takes_on_or_off(server, env, line):
+    status, out, _ = bufbridge([], f"def f():\n{line}\n!infill\n", env)
+    assert status == 1 and out.startswith("\n\n!error\n\n<stdin>:2: ") and "expected on or off" in out
+    assert "`!heuristics off` or `!heuristics on`" in out
+    assert not server.requests
 
 
 def test_help_documents_the_contract():

@@ -29,6 +29,10 @@ def test_cut(case, tmp_path):
     fimreplay.RESULTS[case.name] = result.exact(case)
     assert result.status == 0, result.stderr
     assert result.output == case.expected
+    if case.expected:
+        assert "nothing to insert" not in result.stderr
+    else:  # an empty insertion says why, on one line of standard error
+        assert result.stderr.startswith("bufbridge: nothing to insert: ") and result.stderr.count("\n") == 1, result.stderr
     assert result.request.path == ("/infill" if case.meta["endpoint"] == "infill" else "/completions")
     if case.meta.get("cut", True):
         assert result.disconnected, "the client should close the connection as soon as it has cut"

@@ -1,5 +1,7 @@
 """The streaming stop heuristics, one by one, with every other heuristic off where that isolates them."""
 
+from dataclasses import replace
+
 import pytest
 
 from bridge import fim, stops
@@ -137,6 +139,72 @@ def test_a_closing_brace_the_suffix_already_has_is_cut():
     assert run(src, "return x;\n}\n\nint g(void)\n", only=["dedent"], filename="f.c")[0] == "return x;"
 
 
+# the cursor on an empty line inside a body: lines at the definition's level after it are cut
+EMPTY_LINE_IN_BODY = [
+    # (what, source, model text, kept, filename)
+    ("py, column 1, the body goes on below", "def f(x):\n    y = x + 1\n█\n    return y\n",
+     "print(f(2))\nx = 3\n", "", "x.py"),
+    ("py, column 1, a body line then top-level code", "def f(x):\n    y = x + 1\n█\n    return y\n",
+     "    z = y\nprint(f(2))\n", "    z = y", "x.py"),
+    ("py, indentation typed, a blank line then a new function", "def f(x):\n    █\n",
+     "\n\ndef g():\n    return 1\n", "", "x.py"),
+    ("py, between methods: the class body goes on below", "class A:\n    def f(self):\n        return 1\n█\n    def g(self):\n        return 2\n",
+     "    def h(self):\n        return 3\n\na = A()\n", "    def h(self):\n        return 3", "x.py"),
+    ("c, body not closed yet", "int f(int x)\n{\n    int y = x;\n█\n",
+     "    return y;\n}\n\nstatic int z;\nint k = 3;\n", "    return y;\n}", "x.c"),
+    ("c, indentation typed, body not closed", "int f(int x)\n{\n    int y = x;\n    █\n",
+     "return y;\n}\n\nstatic int z;\n", "return y;\n}", "x.c"),
+    ("c, inner block and body closed by the model", "int f(int x)\n{\n    if (x) {\n█\n",
+     "        x++;\n    }\n    return x;\n}\n\nint k = 3;\n", "        x++;\n    }\n    return x;\n}", "x.c"),
+    ("c, class member function: the class stays open", "class A {\n    int f() {\n        return 1;\n    }\n█\n",
+     "    int g() {\n        return 2;\n    }\n};\n\nint k;\n", "    int g() {\n        return 2;\n    }\n};", "x.cc"),
+    ("js, body not closed yet", "function f(x) {\n  const y = x;\n█\n",
+     "  return y;\n}\n\nconsole.log(f(1));\n", "  return y;\n}", "x.js"),
+    ("go, tabs, body not closed yet", "func f(x int) int {\n\ty := x\n█\n",
+     "\treturn y\n}\n\nvar z = 1\n", "\treturn y\n}", "x.go"),
+]
+AFTER_A_FINISHED_BODY = [
+    # an empty line after a finished body is not inside it: a whole new function (and code after it) stays
+    ("py, top level after a function", "def f():\n    return 1\n\n\n█\n",
+     "def g():\n    return 2\n\n\nprint(g())\n", "def g():\n    return 2\n\n\nprint(g())", "x.py"),
+    ("c, after a closed function", "int f(void)\n{\n    return 1;\n}\n\n█\n",
+     "static int k = 2;\nint g(void) { return k; }\n", "static int k = 2;\nint g(void) { return k; }", "x.c"),
+    ("py, column 1 at the end of a body: the first line sets the block", "def f(x):\n    y = x\n█\n",
+     "    return y\n\nprint(f(1))\n", "    return y", "x.py"),
+]
+
+
+@pytest.mark.parametrize("what, src, text, kept, filename", EMPTY_LINE_IN_BODY + AFTER_A_FINISHED_BODY,
+                         ids=[case[0] for case in EMPTY_LINE_IN_BODY + AFTER_A_FINISHED_BODY])
+def test_an_empty_cursor_line_inside_a_body(what, src, text, kept, filename):
+    assert run(src, text, only=["dedent"], filename=filename)[0] == kept
+
+
+@pytest.mark.parametrize("what, src, text, kept, filename", EMPTY_LINE_IN_BODY, ids=[case[0] for case in EMPTY_LINE_IN_BODY])
+def test_an_empty_cursor_line_inside_a_body_with_every_heuristic(what, src, text, kept, filename):
+    assert run(src, text, filename=filename)[0] == kept
+
+
+def test_without_dedent_the_lines_after_the_body_stay():
+    src, text = "int f(int x)\n{\n    int y = x;\n█\n", "    return y;\n}\n\nstatic int z;\n"
+    assert run(src, text, only=[], filename="x.c")[0] == text.rstrip()
+
+
+@pytest.mark.parametrize("src, home", [
+    ("def f(x):\n    y = 1\n█\n    return y\n", 0),  # the body goes on below
+    ("def f(x):\n    y = 1\n█\n", None),  # nothing below: the file does not tell
+    ("def f(x):\n    y = 1\n    █\n", 0),  # the indentation typed tells
+    ("class A:\n    def f(self):\n        █\n", 4),
+    ("class A:\n    def f(self):\n        pass\n█\n    x = 1\n", 0),  # between members: the class
+    ("int f(void)\n{\n█\n", 0),  # the function's brace is open
+    ("int f(void)\n{\n}\n█\n", None),
+    ("x = 1\n█\ny = 2\n", None),  # no definition at all
+])
+def test_home_definition(src, home):
+    ctx = context(src, "x.c" if "{" in src else "x.py")
+    assert stops.home_definition(ctx, stops.initial_scope(ctx).brackets) == home
+
+
 # --- new definition --------------------------------------------------------------
 
 
@@ -219,15 +287,118 @@ def test_line_budget():
     assert run("█", "a\nb\nc\nd\ne\n", only=["max-lines"], max_lines=3)[:3] == ("a\nb\nc", "max-lines", True)
 
 
-def test_time_budget_stops_at_the_end_of_a_line():
-    ticks = iter([0.0, 0.1, 0.2, 0.9, 5.0, 5.0, 5.0])
-    f = stops.StopFilter(context("█"), stops.Rules(frozenset({"max-time", "trim"}), max_ms=500), clock=lambda: next(ticks))
-    assert f.feed("a = 1") == ("", False)  # not a whole line yet: no clock check
-    assert f.feed("\n") == ("a = 1", False)  # 0.1 s
-    assert f.feed("b = 2\n") == ("\nb = 2", False)  # 0.2 s
+class Clock:
+    """A clock the test moves: ``now`` seconds."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def timed(marked="█", max_ms=500, enabled=("max-time", "trim", "drop-empty"), filename="x.py"):
+    clock = Clock()
+    return stops.StopFilter(context(marked, filename), stops.Rules(frozenset(enabled), max_ms=max_ms), clock=clock), clock
+
+
+def test_time_budget_at_the_end_of_a_line():
+    f, clock = timed()
+    assert f.feed("a = 1\n") == ("a = 1", False)
+    clock.now = 0.2
+    assert f.feed("b = 2\n") == ("\nb = 2", False)
+    clock.now = 0.9
     assert f.feed("c = 3\n") == ("\nc = 3", True)  # 0.9 s > 0.5 s: this line is the last
     assert f.reason == "max-time"
     assert f.feed("d = 4\n") == ("", True)
+
+
+def test_time_budget_inside_a_line_is_a_hard_cap():
+    """One endless line (the 49 s report): the budget ends it while no line end ever comes."""
+    f, clock = timed("def f():\n    x = 1\n    █\n", max_ms=500)
+    assert f.feed("y = 2\n    z = [1") == ("y = 2", False)
+    for n in range(2, 40):
+        clock.now = n * 0.05
+        written, done = f.feed(f", {n}")
+        if done:
+            break
+    assert (clock.now, written, f.reason) == (0.5, "", "max-time")  # the unfinished line is dropped
+
+
+def test_time_budget_inside_the_first_line_keeps_it_up_to_its_last_word():
+    f, clock = timed("total = █\n")
+    assert f.feed("compute(a, b) + offs") == ("", False)
+    clock.now = 0.6
+    assert f.feed("et_va") == ("compute(a, b) +", True)  # "offset_va..." may be unfinished; the space before it goes (trim)
+    assert f.reason == "max-time" and f.finish() == ""
+
+
+def test_time_budget_inside_a_line_after_blank_lines():
+    f, clock = timed("def f():\n    █\n")
+    assert f.feed("\n\n    return g(x") == ("", False)
+    clock.now = 1.0
+    assert f.feed("y") == ("\n\n    return g(", True)
+
+
+def test_time_budget_does_not_write_the_start_of_a_stop_string():
+    f, clock = timed("x = █\n", enabled=("max-time", "stop-strings", "trim", "drop-empty"))
+    f = stops.StopFilter(f.ctx, replace(f.rules, stop=("<|file_sep|>",)), clock=clock)
+    assert f.feed("1 + 2 <|file") == ("", False)
+    clock.now = 0.5
+    assert f.feed("") == ("1 + 2", True)
+
+
+def test_time_budget_still_runs_the_other_checks_on_the_cut_line():
+    f, clock = timed("y = max(█)\n", enabled=("max-time", "suffix-repeat", "brackets", "trim", "drop-empty"))
+    assert f.feed("a, b)  # and so on and so") == ("", False)
+    clock.now = 0.7
+    assert f.feed(" on") == ("a, b", True)
+    assert f.reason == "brackets"  # the call the text after the cursor closes
+
+
+def test_time_budget_off():
+    f, clock = timed(enabled=("trim",))
+    clock.now = 100.0
+    assert f.feed("a = [1, 2") == ("", False)
+    assert f.finish() == "a = [1, 2"
+
+
+# --- saying why nothing is inserted ----------------------------------------------------
+
+
+def note_for(marked, pieces, filename="x.py", **params):
+    f = stops.StopFilter(context(marked, filename), stops.Rules(**params), clock=lambda: 0.0)
+    for piece in pieces:
+        if f.feed(piece)[1]:
+            break
+    else:
+        f.finish()
+    return f.empty_note()
+
+
+@pytest.mark.parametrize("marked, pieces, note", [
+    ("def area(r):\n    █\n    return 3 * r * r\n", ["return 3 * r * r\n", "\ndef g():\n"],
+     "nothing to insert: the suffix-repeat heuristic cut the model's 17 characters to nothing"
+     " (they only repeated the text after the cursor); --no-stop suffix-repeat keeps them"),
+    ("int f(void)\n{\n    █\n}\n", ["}\n", "int g(void)\n"], "the brackets heuristic cut the model's 2 characters to nothing"),
+    ("x = █\n", ["<|endoftext|>"], "the stop-strings heuristic cut the model's 13 characters"),
+    ("def f():\n    █\n", [], "nothing to insert: the server sent no text"),
+    ("def f():\n    █\n", ["", ""], "nothing to insert: the server sent no text"),
+    ("def f():\n    █\n", ["\n", "  \n\n"], "nothing to insert: the model wrote only whitespace (5 characters)"),
+])
+def test_an_empty_insertion_says_why(marked, pieces, note):
+    assert note in note_for(marked, pieces, "x.c" if marked.startswith("int") else "x.py", stop=("<|endoftext|>",))
+
+
+def test_no_note_when_something_is_inserted():
+    assert note_for(NORM2, [RUNAWAY]) is None
+    assert note_for("x = █\n", ["0"]) is None
+
+
+def test_the_note_names_the_way_to_turn_heuristics_off_where_it_is_used():
+    f = stops.StopFilter(context("def area(r):\n    █\n    return 3 * r * r\n"), stops.Rules(), off="`!heuristics off`")
+    assert f.feed("return 3 * r * r\n")[1]
+    assert f.empty_note().endswith("; `!heuristics off` keeps them")
 
 
 # --- trim and empty -------------------------------------------------------------------
