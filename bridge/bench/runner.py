@@ -63,12 +63,8 @@ class Seen:
         self.pieces.append(len(text))
         return self.stops.feed(text)
 
-    def finish(self):
-        return self.stops.finish()
-
-    @property
-    def reason(self):
-        return self.stops.reason
+    def __getattr__(self, name):  # everything else is the stop filter's own (finish, reason, empty_note, ...)
+        return getattr(self.stops, name)
 
 
 def kept_pieces(pieces, kept_chars):

@@ -79,6 +79,16 @@ def test_tokens_generated_and_kept_when_the_stop_heuristics_cut(tmp_path, isolat
     assert "--max-lines 1" in run.out
 
 
+def test_a_profile_that_answers_nothing_scores_zero_without_an_error(tmp_path, isolated_config):
+    """An empty insertion is a result (the filter says why on its own stderr), not a failure of the bench."""
+    with server_for(lambda want: fs.llama_stream([])) as server:
+        label = profile(isolated_config, "mute", server)
+        run = Bench(["-p", label, "-n", "2", "--kinds", "line", "-o", str(tmp_path / "r.json"), str(REPO)])
+    assert run.status == 0, run.err
+    for r in run.results(label):
+        assert (r["got"], r["exact"], r["generated"], r["kept"], r["error"]) == ("", False, 0, 0, None), r
+
+
 def test_the_tasks_are_the_same_for_the_same_seed_and_differ_for_another(tmp_path, isolated_config):
     with server_for(lambda want: fs.llama_stream(pieces(want))) as server:
         label = profile(isolated_config, "p", server)
