@@ -10,6 +10,7 @@ a port outside 1-65535. What is left has one reading, so the check and the
 connection cannot disagree; ``origin`` confirms it with both parsers.
 """
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -37,8 +38,13 @@ class Origin:
         return f"{self.scheme}://{self.host}:{self.port}"
 
 
+@functools.lru_cache(maxsize=256)
 def origin(url):
-    """The Origin the HTTP stack connects to for ``url``; BuildError naming the URL if it is refused."""
+    """The Origin the HTTP stack connects to for ``url``; BuildError naming the URL if it is refused.
+
+    A function of the string alone, so the editor host, which sends many
+    requests to the same few URLs, reads each once (a refusal is not kept).
+    """
     _refuse_anywhere(url)
     shape = _SHAPE.fullmatch(url)
     if not shape:
