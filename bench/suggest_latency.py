@@ -110,7 +110,7 @@ def main():
     kinds = [k for k, binary in (("vim", vim_binary()), ("nvim", nvim_binary())) if binary]
     results = {kind: [] for kind in kinds}
     reply = fakeserver.Reply(fakeserver.llama_stream(["x + 1", "\n", "print(value)"]))
-    with TimedServer(routes={"/infill": reply}, timeout=30) as server, \
+    with TimedServer(routes={"/infill": reply}, timeout=30, keep_alive=True) as server, \
             tempfile.TemporaryDirectory(prefix="bufbridge-bench-") as tmp:
         for round_ in range(args.rounds):
             for kind in kinds:
