@@ -2,7 +2,8 @@
 
 Each editor types N times at the start of a Python file (a different line each
 time, so no suggestion comes from the cache), pauses, and waits for the
-suggestion. A loopback fake server answers ``/infill`` at once. The clock runs
+suggestion. A loopback fake server answers ``/infill`` at once and keeps
+connections open, as llama-server does. The clock runs
 inside the editor (``bufbridge#suggest#last()``): from the end of the pause
 (the debounce timer firing, when the request is made) to the ghost text of the
 first piece placed, and to the whole suggestion placed. The server's own time
