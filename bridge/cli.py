@@ -44,6 +44,7 @@ def parser():
     p.add_argument("--allow-files", action="store_true", help="let the buffer's !context, !profile PATH, !reddit and !github read files outside the current folder (never /proc, /sys, /dev or the configuration folder)")
     p.add_argument("--timeout", type=seconds, metavar="SECONDS", help="give up when the server sends nothing for SECONDS (default 600, or `timeout` in config.toml; 0: never)")
     p.add_argument("--debug", action="store_true", help="dry run: print the request instead of sending it (like !debug)")
+    p.add_argument("--stats", action="store_true", help="end the reply with the !stats note, like !stats (with --infill-at, on standard error)")
     p.add_argument("-v", "--verbose", action="store_true", help="log the request and response status to standard error (secrets redacted)")
     p.add_argument("--list-profiles", action="store_true", help="list the profiles and FIM templates a buffer can name, and where each comes from")
     p.add_argument("--version", action="version", version=f"bufbridge {__version__}")
@@ -263,7 +264,7 @@ def run(request, out, stderr, args, transport, stops=None, cancel=None, stats=No
     if stops is not None and stops.reason and args.verbose:
         print(f"bufbridge: completion cut by the {stops.reason} heuristic", file=stderr)
     empty = stops.empty_note() if stops is not None else None  # an insertion that is nothing says why
-    write_notes(request, out, stderr, stats.notes + ([empty] if empty else []) + ([format_stats(stats)] if request.stats else []))
+    write_notes(request, out, stderr, stats.notes + ([empty] if empty else []) + ([format_stats(stats)] if request.stats or args.stats else []))
     return 0
 
 

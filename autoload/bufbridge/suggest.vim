@@ -232,6 +232,9 @@ function! s:ask() abort
   endtry
   let cur = s:new(s:key())
   let cur.started = started
+  if get(g:, 'bufbridge_suggest_info', 0)
+    let args += ['--stats']  " the server's own figures, for the info
+  endif
   let params = {'args': args, 'text': join(getline(1, '$'), "\n") . "\n", 'cwd': getcwd()}
   let extra = bufbridge#ring#items(cur.buf, lnum)
   if !empty(extra)
@@ -435,10 +438,10 @@ function! s:info(cur) abort
   if a:cur.cached
     return '(cached)'
   endif
-  let notes = filter(split(a:cur.stderr, "\n"), {_, line -> line =~# '^bufbridge: note:'})
+  let notes = filter(split(a:cur.stderr, "\n"), {_, line -> line =~# '^bufbridge: ' && line !~# '^bufbridge: error:'})
   return printf('(%s ms to first text, %d ms in all, %d B context%s)',
         \ a:cur.first < 0 ? '-' : string(float2nr(a:cur.first * 1000)), float2nr(a:cur.ended * 1000), a:cur.context,
-        \ empty(notes) ? '' : '; ' . substitute(notes[-1], '^bufbridge: note: ', '', ''))
+        \ empty(notes) ? '' : '; ' . join(map(notes, {_, line -> substitute(line, '^bufbridge: ', '', '')}), '; '))
 endfunction
 
 function! s:clear(buf) abort

@@ -307,7 +307,8 @@ def test_moving_the_cursor_away_hides_the_suggestion(kind, start, server):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_functions_wire_any_key_and_the_info_says_how_long_it_took(kind, start, server):
-    server.routes["/infill"] = fs.Reply(fs.llama_stream([SUGGESTION]))
+    timings = {"prompt_n": 12, "prompt_ms": 3.4, "cache_n": 30, "predicted_n": 4, "predicted_ms": 2.1}
+    server.routes["/infill"] = fs.Reply(fs.llama_stream([SUGGESTION], timings=timings))
     editor = start(kind, before=["let g:bufbridge_suggest_info = 1",
                                  "imap <expr> <C-J> bufbridge#suggestion() !=# '' ? bufbridge#accept('word') : 'none'"])
     editor.set_lines(["x = 1"])
@@ -320,6 +321,9 @@ def test_the_functions_wire_any_key_and_the_info_says_how_long_it_took(kind, sta
     assert status.startswith("bufbridge: suggestion (") and "ms to first text" in status, status
     assert "ms in all" in shown(editor)[2], "the info after the suggestion"
     assert shown(editor)[2].startswith("print(y) (")
+    status = wait_until(lambda: "server:" in editor.eval("bufbridge#status()") and editor.eval("bufbridge#status()"),
+                        message="the server's own figures in the info")
+    assert "server: prompt 12 tok in 3 ms, 30 cached, generated 4 tok in 2 ms" in status, status
     editor.feed("\n" if kind == "vim" else "<C-J>")
     wait_until(lambda: editor.lines() == ["x = 1", "y = x"], message="the word accepted")
     editor.feed(key(editor, "esc"))

@@ -218,6 +218,21 @@ def test_stats_in_infill_mode_go_to_stderr_never_into_the_code(server):
     assert re.search(rb"^bufbridge: [0-9.e+]+ tok/s, 1 toks, .*server: prompt 12 tok", result.stderr, re.M), result.stderr
 
 
+@pytest.mark.parametrize("where", ["chat", "cursor"])
+def test_the_stats_option_adds_the_note_as_the_directive_does(server, where, tmp_path):
+    server.reply = Reply(fs.llama_stream(["1"]))
+    if where == "chat":
+        result = run(f"!api {server.url}\n!completion\nx = ", "--stats")
+        text, _, note = result.stdout.partition(b"\n\n!note ")
+        assert (text, result.returncode) == (b"1", 0)
+    else:
+        (tmp_path / "box.profile").write_text(f"!api {server.url}/\n")
+        result = run("x = \n", "--stats", "--infill-at", "1:5", "--profile", str(tmp_path / "box.profile"))
+        assert (result.stdout, result.returncode) == (b"1", 0), result.stderr
+        note = result.stderr.removeprefix(b"bufbridge: ")
+    assert re.match(rb"[0-9.e+]+ tok/s, 1 toks, .*server: prompt 12 tok", note), (note, result.stderr)
+
+
 def test_stats_note_in_chat_reports_usage_and_timings_of_the_last_chunk(server):
     chunks = fs.openai_chat_stream(["x"], usage={"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10})
     last = fs.sse({"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10},
