@@ -130,7 +130,7 @@ class Blocks:
     def chunks(self):
         yield from self.blocks
 
-    def close(self):
+    def close(self, complete=False):
         pass
 
 
