@@ -43,6 +43,9 @@ class Event(NamedTuple):
     raw: str
 
 
+_new_event = tuple.__new__  # _new_event(Event, (kind, data, raw)): what Event._make does, without a Python call per event
+
+
 def _too_large(limit):
     return FrameError(f"sent an event larger than {limit // (1024 * 1024)} MiB, the limit for one event")
 
@@ -55,12 +58,12 @@ def lines(chunks, limit=MAX_EVENT):
     on its own, and an invalid sequence is replaced the same way. The caller
     handles a whole list before the next chunk is read.
     """
-    for batch, _, _ in _batches(chunks, limit):
-        yield batch
+    for text, _ in _batches(chunks, limit):
+        yield _split(text)
 
 
 def _batches(chunks, limit):
-    """``lines``' lists, each with how many of its lines start with ``data: `` and whether ``jsonsafe.fast_numbers`` holds for it."""
+    """The text of ``lines``' lists (their lines joined with ``\n``), each with whether ``jsonsafe.fast_numbers`` holds for it."""
     parts, size = [], 0  # the unterminated line so far, in pieces: joined once, when it ends
     for chunk in chunks:
         end = chunk.rfind(b"\n")
@@ -82,9 +85,8 @@ def _batches(chunks, limit):
 
 
 def _batch(data):
-    """(the lines of ``data``, how many start with ``data: ``, whether its numbers suit the fast JSON reader)."""
-    return (_split(data.decode("utf-8", errors="replace")), data.count(b"\ndata: ") + data.startswith(b"data: "),
-            jsonsafe.fast_numbers(data))
+    """(the text of ``data``, whether its numbers suit the fast JSON reader)."""
+    return data.decode("utf-8", errors="replace"), jsonsafe.fast_numbers(data)
 
 
 def _within(complete, limit):
@@ -168,27 +170,29 @@ class Gather:
 def events(chunks, limit=MAX_EVENT, *, fast=True):
     """Events from a byte stream; all those of one chunk before the next chunk is asked for.
 
-    The usual read holds only ``data: `` lines of one JSON value each and the
-    blank lines between them, and starts between two events: its values are
-    parsed in one go (``fast``). Any other read, or one whose values are not
-    all JSON or break a limit, takes the line-by-line path, which yields the
-    same events (and raises the same error after the same events);
-    ``fast=False`` takes it for every read (the reference the tests compare with).
+    The usual read is a run of ``data: VALUE`` lines one blank line apart,
+    and starts between two events: its values are split out and parsed in one
+    go (``fast``). Any other read, or one whose values are not all JSON or
+    break a limit, takes the line-by-line path, which yields the same events
+    (and raises the same error after the same events); ``fast=False`` takes
+    it for every read (the reference the tests compare with).
     """
     kind, data = None, None  # data: the Gather of the current event's data lines
     whole = None  # a bare JSON value spread over lines without SSE framing
-    for batch, data_lines, short in _batches(chunks, limit):
+    for text, short in _batches(chunks, limit):
         short = short and fast  # the fast JSON reader for this read's values
-        if fast and kind is None and data is None and whole is None and data_lines == len(batch) - batch.count(""):
-            values = [line[6:] for line in batch if line]
-            try:
-                parsed = [_parse(value, short) for value in values]
-            except FrameError:
-                parsed = None  # the line-by-line path raises it, after the events before it
+        values = _usual(text) if fast and kind is None and data is None and whole is None else None
+        if values is not None:
+            parsed = jsonsafe.fast_all(values) if short else None  # all at once, else one by one:
+            if parsed is None:
+                try:
+                    parsed = [_parse(value, short) for value in values]
+                except FrameError:
+                    parsed = None  # the line-by-line path raises it, after the events before it
             if parsed is not None and None not in parsed:
-                yield from map(Event, repeat(None), parsed, values)
+                yield from map(_new_event, repeat(Event), zip(repeat(None), parsed, values))
                 continue
-        for line in batch:
+        for line in _split(text):
             if whole is not None:
                 value = whole.add(line)
                 if value is not None:
@@ -234,6 +238,21 @@ def events(chunks, limit=MAX_EVENT, *, fast=True):
     elif whole is not None:
         text = whole.text()
         yield Event(None, _parse(text), text)
+
+
+def _usual(text):
+    """The values of ``text`` when its lines are ``data: VALUE`` lines one blank line apart (a blank line
+    may come first, the last data line may be followed by its blank line), else None."""
+    if "\r" in text:
+        return None
+    if text.startswith("\n"):
+        text = text[1:]
+    if text.endswith("\n"):
+        text = text[:-1]
+    if not text.startswith("data: "):
+        return None
+    values = text[6:].split("\n\ndata: ")
+    return values if text.count("\n") == 2 * len(values) - 2 else None  # else some line is another kind
 
 
 def _other(line, limit):

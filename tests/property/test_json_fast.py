@@ -100,3 +100,23 @@ def test_a_number_the_fast_reader_would_read_otherwise_keeps_a_stream_on_json(te
 @pytest.mark.parametrize("text", ['{"n": 123456789012345678}', '{"choices": [{"delta": {"content": " w"}}], "created": 1700000000}'])
 def test_usual_numbers_let_a_stream_use_the_fast_reader(text):
     assert jsonsafe.fast_numbers(text.encode())
+
+
+@settings(max_examples=examples(500))
+@given(texts=st.lists(jsonish(), max_size=6), surrogates=st.booleans())
+@example(texts=['{"a": 1}', "[2.5, -0.0]", '"\\ud83d\\ude00"'], surrogates=False)
+@example(texts=['{"a": 1}', "[DONE]"], surrogates=True)
+def test_a_read_s_values_at_once_are_each_json_s_value(texts, surrogates):
+    """``fast_all``: every value as ``loads`` gives it, or None (when any text is not one it reads the same), never another value."""
+    if all(jsonsafe.fast_numbers(text.encode("utf-8", "surrogatepass")) for text in texts):
+        values = jsonsafe.fast_all(texts)
+        if values is not None:
+            assert [canonical(v) for v in values] == [outcome(text, surrogates=surrogates)[1] for text in texts]
+            assert all(outcome(text, surrogates=surrogates)[0] == "value" for text in texts)
+
+
+def test_plain_values_are_read_at_once():
+    assert jsonsafe.fast_all(['{"a": [1, "x"]}', "2.5", '"\\u00e9"']) == [{"a": [1, "x"]}, 2.5, "é"]
+    assert jsonsafe.fast_all(['{"a": 1}', '"\\ud800"']) is None  # a lone surrogate: one by one, json's way
+    deep = ["[" * 40 + "]" * 40, '{"a": ' * 30 + "1" + "}" * 30]  # each within the limit, but the counts are not told apart per text
+    assert jsonsafe.fast_all(deep) is None and [jsonsafe.loads(text) for text in deep]
