@@ -36,16 +36,15 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
     text, take = reply.text_piece, reply.take
     done = stopped = False
     try:
-        for event in sse.events(chunks):
-            data = event.data
-            if event.kind == "error" or may_be_error(data):  # rare: [DONE], errors, lists, text that is not JSON
+        for kind, data, raw in sse.events(chunks):
+            if kind == "error" or may_be_error(data):  # rare: [DONE], errors, lists, text that is not JSON
                 if data == sse.DONE:
                     done = True
                     break
-                _raise_on_error(event)
+                _raise_on_error(kind, data, raw)
                 if not isinstance(data, dict):
                     continue
-            for piece in decode(data, event.kind):
+            for piece in decode(data, kind):
                 if piece.__class__ is str:  # reply text: nearly every piece
                     stopped = text(piece)
                 else:
@@ -73,10 +72,10 @@ def cut_notes(decoder, request, reply):
     return list(dict.fromkeys(note for note in notes if note))
 
 
-def _raise_on_error(event):
-    message = wire.error_message(event.data) if event.data is not None else None
-    if message or event.kind == "error":
-        quoted = " ".join((message or event.raw).split())  # !error is one line
+def _raise_on_error(kind, data, raw):
+    message = wire.error_message(data) if data is not None else None
+    if message or kind == "error":
+        quoted = " ".join((message or raw).split())  # !error is one line
         raise StreamError(f"the server reported an error during the reply: {quoted}")
 
 
