@@ -51,7 +51,9 @@ def decode(event, kind=None):
                 detail = {k: event.get(k) for k in ("truncated", "tokens_predicted", "tokens_evaluated")}
                 pieces.append(Cut("limit", detail))
             pieces.append(Done(event.get("stop_type")))
-    return pieces + meta(event)
+    if "usage" in event or "timings" in event:
+        pieces += meta(event)
+    return pieces
 
 
 def cut_note(cut, body, *, wrote=True, source_file=False):
