@@ -63,7 +63,7 @@ def lines(chunks, limit=MAX_EVENT):
 
 
 def _batches(chunks, limit):
-    """The text of ``lines``' lists (their lines joined with ``\n``), each with whether ``jsonsafe.fast_numbers`` holds for it."""
+    """Each of ``lines``' lists as one text (its lines still joined), with whether ``jsonsafe.fast_numbers`` holds for it."""
     parts, size = [], 0  # the unterminated line so far, in pieces: joined once, when it ends
     for chunk in chunks:
         end = chunk.rfind(b"\n")
