@@ -25,6 +25,7 @@ from . import jsonsafe
 
 DONE = "[DONE]"
 MAX_EVENT = 16 * 1024 * 1024  # bytes in one event or line: far above any real chunk, bounds memory
+FAST_JSON = 16 * 1024  # bytes in one read from which its values go to the fast JSON reader: importing it (a few ms) pays off
 
 
 class FrameError(ValueError):
@@ -167,7 +168,7 @@ class Gather:
         return "\n".join(self.lines)
 
 
-def events(chunks, limit=MAX_EVENT, *, fast=True):
+def events(chunks, limit=MAX_EVENT, *, fast=True, fast_json=FAST_JSON):
     """Events from a byte stream; all those of one chunk before the next chunk is asked for.
 
     The usual read is a run of ``data: VALUE`` lines one blank line apart,
@@ -175,12 +176,14 @@ def events(chunks, limit=MAX_EVENT, *, fast=True):
     go (``fast``). Any other read, or one whose values are not all JSON or
     break a limit, takes the line-by-line path, which yields the same events
     (and raises the same error after the same events); ``fast=False`` takes
-    it for every read (the reference the tests compare with).
+    it for every read (the reference the tests compare with). A read of at
+    least ``fast_json`` bytes uses the fast JSON reader (``jsonsafe``), which
+    gives the same values: a short reply does not wait for its import.
     """
     kind, data = None, None  # data: the Gather of the current event's data lines
     whole = None  # a bare JSON value spread over lines without SSE framing
     for text, short in _batches(chunks, limit):
-        short = short and fast  # the fast JSON reader for this read's values
+        short = short and fast and len(text) >= fast_json  # the fast JSON reader for this read's values
         values = _usual(text) if fast and kind is None and data is None and whole is None else None
         if values is not None:
             parsed = jsonsafe.fast_all(values) if short else None  # all at once, else one by one:

@@ -9,6 +9,8 @@ events, in the same order, and the same error after the same events.
 """
 
 import json
+import subprocess
+import sys
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -54,7 +56,7 @@ def framed(parts, fast):
     """The events of ``parts`` as text (float bits and key order shown), then the error that ended them, if any."""
     seen = []
     try:
-        for event in sse.events(iter(parts), LIMIT, fast=fast):
+        for event in sse.events(iter(parts), LIMIT, fast=fast, fast_json=0):  # the fast JSON reader for every read
             seen.append(repr(event))
     except sse.FrameError as err:
         seen.append(f"FrameError: {err.reason}")
@@ -76,3 +78,12 @@ def test_a_read_of_usual_events_yields_them_all():
     events = list(sse.events(iter([data]), LIMIT))
     assert [e.data["choices"][0]["delta"]["content"] for e in events] == ["a", " b", "é"]
     assert [e.kind for e in events] == [None] * 3 and events[0].raw == chunk("a")[6:-2]
+
+
+def test_a_short_reply_does_not_load_the_fast_json_reader():
+    """Importing orjson costs a few ms, more than a short reply's parsing: a short reply is read by json alone."""
+    script = ("import sys; from bridge import sse; "
+              "list(sse.events([b'data: {\"a\": 1}\\n\\n' * 10])); print('orjson' in sys.modules, end=' '); "
+              "list(sse.events([b'data: {\"a\": 1}\\n\\n' * 2000])); print('orjson' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (result.stdout, result.stderr) == ("False True\n", "")
