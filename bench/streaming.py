@@ -10,7 +10,8 @@ per network read).
 
 Then the same blocks go through each stage of the pipeline in this process, to
 show where the time goes: framing (``sse.events``: bytes to JSON events), the
-in-stream error check (``wire.error_message`` of every event), decoding (the
+in-stream error check (``wire.may_be_error`` of every event,
+``wire.error_message`` of those it flags), decoding (the
 wire module's ``decode``), filters (the reply
 filters and the ``<think>`` bookkeeping of ``stream.Reply``, into a list), and
 writing (``output.Output`` to /dev/null, one push per 64 KiB block), and the
@@ -130,7 +131,7 @@ class Blocks:
     def chunks(self):
         yield from self.blocks
 
-    def close(self):
+    def close(self, complete=False):
         pass
 
 
@@ -196,8 +197,10 @@ def stages(blocks, buffer, env, expected, repeat):
             yield event
 
     def checking():  # what stream.py asks of every event before decoding it: is it an error?
+        may_be_error = wire.may_be_error
         for event in events:
-            if event.data != sse.DONE and (event.kind == "error" or (event.data is not None and wire.error_message(event.data))):
+            if (event.kind == "error" or may_be_error(event.data)) and event.data != sse.DONE and (
+                    event.kind == "error" or (event.data is not None and wire.error_message(event.data))):
                 raise SystemExit("the benchmark stream holds an error event")
             yield None
 

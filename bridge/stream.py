@@ -31,20 +31,25 @@ def stream(request, chunks, out, stats, *, clock=time.monotonic, stops=None):
     closing of the response stops the server.
     """
     decoder = wire.module(request.wire)
-    decode = decoder.decode
+    decode, may_be_error = decoder.decode, wire.may_be_error  # chosen once per stream, as are the reply's filters
     reply = Reply(request, out, stats, stops, clock)
+    text, take = reply.text_piece, reply.take
     done = stopped = False
     try:
-        for event in sse.events(chunks):
-            if event.data == sse.DONE:
-                done = True
-                break
-            _raise_on_error(event)
-            if not isinstance(event.data, dict):
-                continue
-            for piece in decode(event.data, event.kind):
-                done = done or isinstance(piece, wire.Done)
-                stopped = reply.take(piece)
+        for kind, data, raw in sse.events(chunks):
+            if kind == "error" or may_be_error(data):  # rare: [DONE], errors, lists, text that is not JSON
+                if data == sse.DONE:
+                    done = True
+                    break
+                _raise_on_error(kind, data, raw)
+                if not isinstance(data, dict):
+                    continue
+            for piece in decode(data, kind):
+                if piece.__class__ is str:  # reply text: nearly every piece
+                    stopped = text(piece)
+                else:
+                    done = done or isinstance(piece, wire.Done)
+                    stopped = take(piece)
                 if stopped:
                     break
             if stopped:
@@ -67,10 +72,10 @@ def cut_notes(decoder, request, reply):
     return list(dict.fromkeys(note for note in notes if note))
 
 
-def _raise_on_error(event):
-    message = wire.error_message(event.data) if event.data is not None else None
-    if message or event.kind == "error":
-        quoted = " ".join((message or event.raw).split())  # !error is one line
+def _raise_on_error(kind, data, raw):
+    message = wire.error_message(data) if data is not None else None
+    if message or kind == "error":
+        quoted = " ".join((message or raw).split())  # !error is one line
         raise StreamError(f"the server reported an error during the reply: {quoted}")
 
 
@@ -84,18 +89,15 @@ class Reply:
         self.thinking = False
         self.wrote = False  # any answer text came (not only reasoning)
         self.cuts = []
+        # a piece of reply text: straight to the output when no filter is on (chosen once, not per piece)
+        self.text_piece = self._filtered if self.echo or self.stops or self.gpt_oss else self._plain
 
     def take(self, piece):
         """Handle one decoded piece; True when the stop filter says the completion is complete."""
-        if isinstance(piece, (wire.Text, wire.Reasoning)):
-            self.stats.pieces += 1
-            if self.stats.first_piece is None:
-                self.stats.first_piece = self.clock()
-        if isinstance(piece, wire.Text):
-            self._think(False)
-            self.wrote = True
-            return self.text(piece.text)
+        if piece.__class__ is str:
+            return self.text_piece(piece)
         if isinstance(piece, wire.Reasoning):
+            self._counted()
             self._think(True)
             self.out.write(piece.text)
         elif isinstance(piece, wire.Done):
@@ -108,6 +110,31 @@ class Reply:
         elif isinstance(piece, wire.Fail):
             raise StreamError(piece.message)
         return False
+
+    def _plain(self, text):
+        """A piece of reply text, no filter on: written as it is."""
+        stats = self.stats
+        stats.pieces += 1
+        if stats.first_piece is None:
+            stats.first_piece = self.clock()
+        if self.thinking:
+            self._think(False)
+        self.wrote = True
+        self.out.write(text)
+        return False
+
+    def _filtered(self, text):
+        """A piece of reply text through the filters; True when the stop filter ends the completion."""
+        self._counted()
+        self._think(False)
+        self.wrote = True
+        return self.text(text)
+
+    def _counted(self):
+        stats = self.stats
+        stats.pieces += 1
+        if stats.first_piece is None:
+            stats.first_piece = self.clock()
 
     def text(self, text):
         """Write reply text through the filters; True when the stop filter ends the completion."""

@@ -10,9 +10,13 @@ A format module has:
   the default ``max_tokens``, ``"stream": true``) and the messages into this
   format's request body, mapping the neutral keys it knows (``MAPS``, what the
   README documents) and leaving every other key as the user wrote it;
-* ``decode(event, kind) -> [pieces]``: one JSON value of the reply stream (and
-  its SSE ``event:`` type, or None) as ``Text``, ``Reasoning``, ``Done``,
-  ``Cut``, ``Meta`` and ``Fail`` pieces;
+* ``decode(event, kind) -> [pieces]``: one JSON object of the reply stream
+  (and its SSE ``event:`` type, or None) as pieces: reply text is a plain
+  ``str`` (the piece nearly every event carries, so it costs nothing to
+  build); the rare ones are ``Reasoning``, ``Done``, ``Cut``, ``Meta`` and
+  ``Fail``. Error events in any shape a server uses are caught before
+  ``decode`` sees them (``error_message``, tested per event by the cheap
+  ``may_be_error``);
 * ``cut_note(cut, body, *, wrote, source_file)``: the ``!note`` for a ``Cut``.
 
 Optional: ``url(base, mode, body)`` when the endpoint depends on the body
@@ -52,28 +56,21 @@ DEFAULT = "openai"
 MODE_WORDS = {"chat": "chat", "completion": "!completion", "infill": "!infill", "fim": "!infill with a FIM template"}
 
 
-@dataclass(frozen=True)
-class Text:
-    """Reply text."""
-
-    text: str
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reasoning:
     """Reasoning the server sends apart from the answer."""
 
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Done:
     """The server says the reply is complete."""
 
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cut:
     """The server says the reply stopped short of its natural end: ``why`` is the format's own code."""
 
@@ -81,14 +78,14 @@ class Cut:
     detail: dict = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fail:
     """The server reports an error inside the stream."""
 
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Meta:
     """Token counts and timings the server reports (OpenAI ``usage``, llama.cpp ``timings``)."""
 
@@ -137,6 +134,11 @@ def endpoint(mod, mode):
 
 
 # --- shared by the formats ----------------------------------------------------
+
+
+def may_be_error(event):
+    """False when ``error_message(event)`` is surely None: a stream's test of every event, much cheaper than the message."""
+    return event.__class__ is not dict or "error" in event or event.get("type") == "error" or event.get("object") == "error"
 
 
 def error_message(event):

@@ -10,7 +10,7 @@ with the ``stop_reason`` and usage, ``message_stop``; ``ping`` is skipped,
 ``error`` events end the reply with an error.
 """
 
-from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, move, need_messages, raise_hint, roles, shorten_hint, split_system
+from . import Cut, Done, Fail, Meta, Reasoning, _dict, move, need_messages, raise_hint, roles, shorten_hint, split_system
 from ..errors import BuildError
 
 NAME = "anthropic"
@@ -45,7 +45,7 @@ def decode(event, kind=None):
         if isinstance(delta.get("thinking"), str) and delta["thinking"]:
             return [Reasoning(delta["thinking"])]
         if isinstance(delta.get("text"), str) and delta["text"]:
-            return [Text(delta["text"])]
+            return [delta["text"]]
     elif kind == "message_start":
         usage = _dict(_dict(event.get("message")).get("usage"))
         return [Meta(usage=usage)] if usage else []

@@ -7,7 +7,7 @@ for ``completions``; ``input_prefix``, ``input_suffix`` and an empty
 whose ``stop_type`` and ``truncated`` say why it ended (llama.cpp).
 """
 
-from . import Cut, Done, Text, _list, infill_texts, meta, no_roles, render_template, raise_hint, shorten_hint
+from . import Cut, Done, _list, infill_texts, meta, no_roles, render_template, raise_hint, shorten_hint
 from .openai_chat import finish, length_note
 from ..errors import BuildError
 
@@ -40,18 +40,20 @@ def decode(event, kind=None):
                 continue  # a malformed chunk is skipped, like any chunk of unknown shape
             text = choice.get("text")
             if isinstance(text, str) and text:
-                pieces.append(Text(text))
+                pieces.append(text)
             pieces += finish(choice.get("finish_reason"))
     else:
         content = event.get("content")
         if isinstance(content, str) and content:
-            pieces.append(Text(content))
+            pieces.append(content)
         if event.get("stop") is True:
             if event.get("stop_type") == "limit" or event.get("truncated") is True:
                 detail = {k: event.get(k) for k in ("truncated", "tokens_predicted", "tokens_evaluated")}
                 pieces.append(Cut("limit", detail))
             pieces.append(Done(event.get("stop_type")))
-    return pieces + meta(event)
+    if "usage" in event or "timings" in event:
+        pieces += meta(event)
+    return pieces
 
 
 def cut_note(cut, body, *, wrote=True, source_file=False):

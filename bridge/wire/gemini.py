@@ -13,7 +13,7 @@ may arrive as bare (pretty-printed) JSON without ``data:``.
 
 from urllib.parse import quote
 
-from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, _list, _text, move, need_messages, raise_hint, roles, split_system
+from . import Cut, Done, Fail, Meta, Reasoning, _dict, _list, _text, move, need_messages, raise_hint, roles, split_system
 from ..errors import BuildError
 
 NAME = "gemini"
@@ -61,7 +61,7 @@ def decode(event, kind=None):
             part = _dict(part)
             text = _text(part.get("text"))
             if text:
-                pieces.append(Reasoning(text) if part.get("thought") is True else Text(text))
+                pieces.append(Reasoning(text) if part.get("thought") is True else text)
         reason = candidate.get("finishReason")
         if isinstance(reason, str) and reason:
             usage = _dict(event.get("usageMetadata"))

@@ -11,7 +11,7 @@ own context) unless the user set it. Reply: one JSON object per line,
 and ``prompt_eval_count``, which tells a prompt cut on the server.
 """
 
-from . import Cut, Done, Meta, Reasoning, Text, _dict, _text, infill_texts, move, need_messages, no_roles, prompt_suffix, raise_hint, render_template, shorten_hint
+from . import Cut, Done, Meta, Reasoning, _dict, _text, infill_texts, move, need_messages, no_roles, prompt_suffix, raise_hint, render_template, shorten_hint
 
 NAME = "ollama"
 ENDPOINTS = {"chat": "api/chat", "completion": "api/generate", "infill": "api/generate", "fim": "api/generate"}
@@ -77,7 +77,7 @@ def decode(event, kind=None):
     message = _dict(event.get("message"))
     thinking = _text(message.get("thinking")) or _text(event.get("thinking"))
     text = _text(message.get("content")) or _text(event.get("response"))
-    pieces = ([Reasoning(thinking)] if thinking else []) + ([Text(text)] if text else [])
+    pieces = ([Reasoning(thinking)] if thinking else []) + ([text] if text else [])
     if event.get("done") is True:
         count = event.get("prompt_eval_count")
         if isinstance(count, int) and not isinstance(count, bool):

@@ -4,7 +4,7 @@ The body is Illume's: the messages with their roles, every ``!:`` key as
 written (no neutral key is renamed). The reply: ``choices[0].delta``.
 """
 
-from . import Cut, Done, Fail, Reasoning, Text, _list, meta, need_messages, raise_hint
+from . import Cut, Done, Fail, Reasoning, meta, need_messages, raise_hint
 
 NAME = "openai_chat"
 ENDPOINTS = {"chat": "chat/completions"}
@@ -20,20 +20,23 @@ def shape(body, mode, messages, doc):
 def decode(event, kind=None):
     """Pieces of one chunk: ``choices[0].delta`` (or ``.message`` when not streamed)."""
     pieces = []
-    for choice in _list(event.get("choices"))[:1]:
-        if not isinstance(choice, dict):
-            continue  # a malformed chunk is skipped, like any chunk of unknown shape
-        delta = choice.get("delta") or choice.get("message") or {}
-        if not isinstance(delta, dict):
-            continue
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
-            pieces.append(Reasoning(reasoning))
-        content = delta.get("content")
-        if isinstance(content, str) and content:
-            pieces.append(Text(content))
-        pieces += finish(choice.get("finish_reason"))
-    return pieces + meta(event)
+    choices = event.get("choices")
+    if isinstance(choices, list) and choices:
+        choice = choices[0]
+        delta = (choice.get("delta") or choice.get("message") or {}) if isinstance(choice, dict) else None
+        if isinstance(delta, dict):  # else a malformed chunk, skipped like any chunk of unknown shape
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                pieces.append(Reasoning(reasoning))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                pieces.append(content)
+            reason = choice.get("finish_reason")
+            if reason:
+                pieces += finish(reason)
+    if "usage" in event or "timings" in event:
+        pieces += meta(event)
+    return pieces
 
 
 def finish(reason):

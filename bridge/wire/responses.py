@@ -9,7 +9,7 @@ are reasoning, ``response.completed``/``response.incomplete`` end it
 (``incomplete_details.reason``), ``response.failed`` and ``error`` are errors.
 """
 
-from . import Cut, Done, Fail, Meta, Reasoning, Text, _dict, _text, move, need_messages, raise_hint, roles, split_system
+from . import Cut, Done, Fail, Meta, Reasoning, _dict, _text, move, need_messages, raise_hint, roles, split_system
 
 NAME = "responses"
 ENDPOINTS = {"chat": "responses"}
@@ -30,7 +30,7 @@ def shape(body, mode, messages, doc):
 def decode(event, kind=None):
     kind = event.get("type") or kind
     if kind == "response.output_text.delta" and _text(event.get("delta")):
-        return [Text(event["delta"])]
+        return [event["delta"]]
     if kind in REASONING and _text(event.get("delta")):
         return [Reasoning(event["delta"])]
     if kind in ("response.completed", "response.incomplete"):

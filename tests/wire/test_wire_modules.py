@@ -66,3 +66,27 @@ def test_no_event_crashes_a_decoder_or_its_notes(event, kind, body, wrote):
             if isinstance(piece, Cut):
                 note = module.cut_note(piece, body, wrote=wrote, source_file=False)
                 assert note is None or (isinstance(note, str) and note), (name, piece)
+
+
+ERROR_SHAPES = EVENTS | st.fixed_dictionaries({}, optional={"error": JSON, "type": st.sampled_from(["error", "x"]) | JSON,
+                                                              "object": st.sampled_from(["error", "x"]) | JSON, "message": JSON})
+
+
+@settings(max_examples=500, deadline=None)
+@given(event=ERROR_SHAPES | JSON)
+def test_the_cheap_per_event_test_never_misses_an_error(event):
+    """A stream asks ``may_be_error`` of every event and ``error_message`` only when it says yes: it must never say no to an error."""
+    if not wire.may_be_error(event):
+        assert wire.error_message(event) is None
+    if wire.error_message(event) is not None:
+        assert wire.may_be_error(event)
+
+
+def test_reply_text_is_a_plain_string_piece():
+    """Text, the piece of nearly every event, is a ``str``; the rare pieces are the dataclasses."""
+    chunk = {"choices": [{"delta": {"content": "Hi", "reasoning_content": "hm"}, "finish_reason": "length"}], "usage": {"a": 1}}
+    assert wire.module("openai_chat").decode(chunk) == [wire.Reasoning("hm"), "Hi", Cut("length"), wire.Done("length"), wire.Meta({"a": 1}, None)]
+    for name in wire.MODULES:
+        for piece in wire.module(name).decode({"choices": [{"delta": {"content": "x"}, "text": "x"}], "content": "x", "response": "x",
+                                               "type": "content_block_delta", "delta": {"text": "x"}}):
+            assert piece.__class__ is str or piece.__class__ in (wire.Reasoning, wire.Done, wire.Cut, wire.Meta, wire.Fail), (name, piece)
