@@ -136,6 +136,12 @@ def median(values):
     return statistics.median(values)
 
 
+def percentile(values, p):
+    """The ``p``-th percentile of ``values``: the nearest rank, no interpolation."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
 def spread(values):
     """Inter-quartile range, to show how noisy the machine was."""
     if len(values) < 4:

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import ROOT, Request, clean_env, curl, fakeserver, machine, python
+from benchlib import ROOT, Request, clean_env, curl, fakeserver, machine, percentile, python
 
 sys.path.insert(0, str(ROOT))
 from tests.editor.drivers import Nvim, Vim, nvim_binary, vim_binary, vim_setup  # noqa: E402
@@ -95,11 +95,6 @@ def run_way(kind, way, n, server_url, request, workdir, home):
         return editor.eval("g:bench_times")
     finally:
         editor.close()
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main():

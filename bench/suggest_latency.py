@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import ROOT, fakeserver, machine, python
+from benchlib import ROOT, fakeserver, machine, percentile, python
 
 sys.path.insert(0, str(ROOT))
-from tests.editor.drivers import Nvim, Vim, nvim_binary, vim_binary, vim_setup  # noqa: E402
+from tests.editor.drivers import Nvim, Vim, nvim_binary, vim_binary, vim_setup, wait_until  # noqa: E402
 
 ESC = {"vim": "\x1b", "nvim": "<Esc>"}
 
@@ -48,14 +48,8 @@ class TimedServer(fakeserver.FakeServer):
 
 
 def wait(check, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # seldom: each look is work for the editor, in the middle of what is timed
+    # Seldom: each look is work for the editor, in the middle of what is timed.
+    return wait_until(check, timeout, interval=0.05, message=what)
 
 
 def run(kind, n, server, home, work):
@@ -96,11 +90,6 @@ def run(kind, n, server, home, work):
         return results
     finally:
         editor.close()
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def main():
