@@ -106,3 +106,21 @@ def split_error(stdout):
     before, _, line = stdout.partition(ERROR)
     assert line.endswith(b"\n") and line.count(b"\n") == 1, f"the error must be one line: {line!r}"
     return before, line.decode("utf-8")
+
+
+class Recorder:
+    """A binary stdout that keeps every write, so a test can count streamed chunks."""
+
+    def __init__(self):
+        self.writes = []
+
+    def write(self, data):
+        self.writes.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    @property
+    def text(self):
+        return b"".join(self.writes).decode("utf-8")

@@ -17,6 +17,7 @@ from bridge import localmodel
 from bridge.cli import main
 from bridge.localmodel import LocalSetupError
 from bridge.localserver import LocalServer, ServerStartError
+from loopback import Recorder
 
 START_TIMEOUT = 60.0
 
@@ -66,24 +67,6 @@ def import_gguf():
     if gguf is None:
         pytest.fail("the gguf package is missing: install the test extra: pip install -e '.[test]'", pytrace=False)
     return gguf
-
-
-class Recorder:
-    """A binary stdout that keeps every write, so a test can count streamed chunks."""
-
-    def __init__(self):
-        self.writes = []
-
-    def write(self, data):
-        self.writes.append(bytes(data))
-        return len(data)
-
-    def flush(self):
-        pass
-
-    @property
-    def text(self):
-        return b"".join(self.writes).decode("utf-8")
 
 
 class Run:

@@ -18,6 +18,14 @@ def server():
 
 
 @pytest.fixture
+def box(isolated_config, server):
+    """The profile ``box`` in the test's configuration folder: it sends to ``server``."""
+    (isolated_config / "profiles").mkdir()
+    (isolated_config / "profiles" / "box.profile").write_text(f"!api {server.url}/\n")
+    return "box"
+
+
+@pytest.fixture
 def home(tmp_path):
     path = tmp_path / "home"
     path.mkdir()

@@ -34,14 +34,6 @@ def other():
 
 
 @pytest.fixture
-def box(isolated_config, server):
-    """The profile ``box`` in the test's configuration folder: it sends to ``server``."""
-    (isolated_config / "profiles").mkdir()
-    (isolated_config / "profiles" / "box.profile").write_text(f"!api {server.url}/\n")
-    return "box"
-
-
-@pytest.fixture
 def start(start_editor):
     """``start_editor``, with no Python provider for Neovim to look for."""
     def start_quickly(kind, *, before=(), command=None):

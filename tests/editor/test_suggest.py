@@ -36,13 +36,6 @@ def key(editor, name):
 
 
 @pytest.fixture
-def box(isolated_config, server):
-    (isolated_config / "profiles").mkdir()
-    (isolated_config / "profiles" / "box.profile").write_text(f"!api {server.url}/\n")
-    return "box"
-
-
-@pytest.fixture
 def start(start_editor, box):
     def start_one(kind, *, before=()):
         editor = start_editor(kind, before=[NO_PROVIDER, BOX, *before])

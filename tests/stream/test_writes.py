@@ -18,7 +18,7 @@ import pytest
 import fakeserver as fs
 from bridge import cli
 from fakeserver import Gate, Reply
-from loopback import TIMEOUT, bufbridge_command, child_env
+from loopback import TIMEOUT, Recorder, bufbridge_command, child_env
 
 HEADER = b"\n\n!assistant\n\n"
 TOKENS = [f" t{i}" for i in range(2000)]  # about 300 KB of SSE: a few reads of 64 KiB
@@ -27,20 +27,6 @@ MAX_WRITES = 40  # one per read, and a few for the header and the end; one per t
 
 def chat(url):
     return f"!api {url}/v1\n!user\nhi\n"
-
-
-class Recorder:
-    """A standard output with no file descriptor, keeping each write apart."""
-
-    def __init__(self):
-        self.writes = []
-
-    def write(self, data):
-        self.writes.append(bytes(data))
-        return len(data)
-
-    def flush(self):
-        pass
 
 
 @pytest.mark.parametrize("mode", ["chat", "cursor-infill"])
