@@ -169,6 +169,16 @@ def read_extras(paths=(), json_paths=(), current=None, left_out=None, cwd=None):
     return tuple(Extra(name, found[name]) for name in sorted(found))
 
 
+def inline_extras(items, withheld):
+    """Context given inline (the editor host's ``extra``), in its order, several chunks of a file allowed.
+
+    An item whose name looks like it holds secrets is never sent (security
+    rule 6, as for ``read_extras``); its name goes into ``withheld`` (sorted, once).
+    """
+    withheld.extend(sorted({item.filename for item in items if files.looks_secret(item.filename)}))
+    return tuple(item for item in items if not files.looks_secret(item.filename))
+
+
 def _read(path, option, limit=files.MAX_FILE_BYTES, cwd=None):
     """A file named on the command line (relative to ``cwd``): anywhere, but only a regular file and at most ``limit`` bytes."""
     try:
@@ -279,11 +289,12 @@ def plan(text, env, args, cwd=None):
         max_lines=args.max_lines,
         max_ms=args.max_ms,
     )
-    left_out = []
-    extras = read_extras(args.extra, args.extra_json, filename, left_out, cwd) + getattr(args, "extra_items", ())
+    left_out, withheld = [], []
+    extras = read_extras(args.extra, args.extra_json, filename, left_out, cwd) + inline_extras(getattr(args, "extra_items", ()), withheld)
     extras = fit_extras(extras, args.extra_tokens)
-    if left_out:
-        doc.notes.append(f"left out {len(left_out)} context file{'s' if len(left_out) != 1 else ''} that look like secrets: {', '.join(left_out)}")
+    for what, names in (("file", left_out), ("item", withheld)):
+        if names:
+            doc.notes.append(f"left out {len(names)} context {what}{'s' if len(names) != 1 else ''} that look like secrets: {', '.join(names)}")
     doc.mode, doc.prepend, doc.debug = "infill", "", doc.debug or args.debug
     if template is None:
         fields = infill_fields(ctx, extras, heuristics)

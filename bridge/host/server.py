@@ -17,7 +17,7 @@ import io
 import sys
 import threading
 
-from .. import __version__, files
+from .. import __version__
 from . import protocol
 
 CANCEL_WAIT = 2.0  # seconds a cancelled request may take to notice before the host exits anyway
@@ -35,10 +35,8 @@ class Job:
         from ..send import Cancel
 
         self.host, self.id = host, ident
-        # Context for cursor infill, inline (no temporary file); a name that looks like a secret never goes (rule 6).
-        items = protocol.extra_items(params.get("extra"))
-        self.extra = tuple(Extra(name, text) for name, text in items if not files.looks_secret(name))
-        self.left_out = sorted({name for name, _ in items if files.looks_secret(name)})
+        # Context for cursor infill, inline (no temporary file); fim.plan withholds secret-looking names (rule 6).
+        self.extra = tuple(Extra(name, text) for name, text in protocol.extra_items(params.get("extra")))
         self.argv = [*host.options, *(str(arg) for arg in params.get("args", []))]
         self.text = params.get("text", "")
         self.cwd = params.get("cwd") if isinstance(params.get("cwd"), str) else None
@@ -52,9 +50,6 @@ class Job:
     def run(self):
         stderr = JobStderr(self)
         status = 1
-        if self.left_out:
-            stderr.write(f"bufbridge: note: left out {len(self.left_out)} context item{'s' if len(self.left_out) != 1 else ''}"
-                         f" that look like secrets: {', '.join(self.left_out)}\n")
         try:
             status = self.host.pipeline(
                 self.argv, stdin=io.BytesIO(self.text.encode("utf-8", errors="surrogatepass")),
