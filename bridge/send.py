@@ -176,16 +176,16 @@ class RequestsTransport:
         import requests
 
         adapter = _adapter()
+        settings = {
+            "stream": True,
+            "timeout": (CONNECT_TIMEOUT, self.timeout),
+            "proxies": _proxies(origin),
+            "verify": os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True,
+        }
         for attempt in range(1 + _STALE_RETRIES):
             _opening.cancel, _opening.reused = self.cancel, False
             try:
-                return adapter.send(
-                    prepared,
-                    stream=True,
-                    timeout=(CONNECT_TIMEOUT, self.timeout),
-                    proxies=_proxies(origin),
-                    verify=os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True,
-                )
+                return adapter.send(prepared, **settings)
             except requests.exceptions.ConnectionError as err:
                 # A server may close an idle kept connection just as a request goes out on it; the
                 # request never reached it (no byte came back), so it is sent again on a new one.
